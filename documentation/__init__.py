@@ -1,0 +1,1 @@
+"""documentation: filled by its own issue (see docs/architecture.md)."""

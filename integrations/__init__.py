@@ -1,0 +1,1 @@
+"""integrations: filled by its own issue (see docs/architecture.md)."""

@@ -1,0 +1,31 @@
+"""Operational tasks: probing that each municipality's work runs in its own schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+
+from config.celery import app
+from core.db import connection
+from worker.base import PlatformTask
+from worker.dispatch import fan_out
+
+
+@app.task(queue="interactive", soft_time_limit=10, time_limit=20)
+def tenant_probe() -> dict[str, Any]:
+    """Metadata only: the schema a task ran in, its search_path and the number of accounts."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW search_path")
+        search_path = cursor.fetchone()[0]
+    return {
+        "schema": connection.schema_name,
+        "search_path": search_path,
+        "accounts": get_user_model().objects.count(),
+    }
+
+
+@app.task(base=PlatformTask, queue="default", soft_time_limit=30, time_limit=60)
+def probe_all_tenants(jitter_seconds: float = 5.0) -> list[str]:
+    """Dispatcher: one probe per serving municipality (beat runs it to watch worker health)."""
+    return fan_out(tenant_probe, queue="interactive", jitter_seconds=jitter_seconds)
