@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 
+from celery.schedules import crontab
 from django.conf import settings
 from kombu import Exchange, Queue
 from tenant_schemas_celery.app import CeleryApp
@@ -25,6 +26,12 @@ app.conf.update(
     task_default_queue="default",
     task_default_exchange="default",
     task_default_routing_key="default",
+    # Routing lives here, not on the tasks (Celery 6 drops the task `queue` attribute).
+    task_routes={
+        "worker.tasks.tenant_probe": {"queue": "interactive"},
+        "integrations.tasks.*": {"queue": "imports"},
+        "reports.tasks.*": {"queue": "reports"},
+    },
     # A task is acknowledged only after it ran: a worker killed mid-task gives it back to Redis.
     task_acks_late=True,
     task_reject_on_worker_lost=True,
@@ -44,5 +51,12 @@ app.conf.update(
     # Workers look the tenant up on every task, so a suspension takes effect at once.
     task_tenant_cache_seconds=0,
 )
+app.conf.beat_schedule = {
+    "probe-all-tenants": {"task": "worker.tasks.probe_all_tenants", "schedule": 300.0},
+    "clear-expired-sessions": {
+        "task": "worker.tasks.clear_expired_sessions_everywhere",
+        "schedule": crontab(hour=3, minute=15),
+    },
+}
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(lambda: settings.INSTALLED_APPS)
