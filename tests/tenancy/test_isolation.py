@@ -111,9 +111,13 @@ def test_a_suspended_municipality_gets_a_clear_503_page(db: None) -> None:
 
 def test_search_path_is_right_after_a_rollback(tenant_a: Municipality) -> None:
     connection.set_tenant(tenant_a)
-    with pytest.raises(RuntimeError), transaction.atomic():
-        UserFactory(username="rolled-back")
-        raise RuntimeError
+    def write_then_fail() -> None:
+        with transaction.atomic():
+            UserFactory(username="rolled-back")
+            raise RuntimeError
+
+    with pytest.raises(RuntimeError):
+        write_then_fail()
     assert search_path() == "ale, public"
     assert not User.objects.filter(username="rolled-back").exists()
 
@@ -148,7 +152,8 @@ def test_cache_keys_differ_per_tenant(db: None) -> None:
         key_a = cache.make_key("greeting")
     # Then each reads its own, under a key that names its schema
     assert (in_a, in_b) == ("hej från Ale", "hej från Borås")
-    assert key_a.startswith("ale:") and key_b.startswith("boras:")
+    assert key_a.startswith("ale:")
+    assert key_b.startswith("boras:")
 
 
 def test_the_platform_host_serves_the_vendor_side(platform_client: Client, db: None) -> None:
