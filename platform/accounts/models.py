@@ -16,6 +16,9 @@ from django.utils.translation import gettext_lazy as _
 class User(AbstractUser):
     # Set for the municipality's own administrators (the first comes from onboarding).
     is_municipality_admin = models.BooleanField(_("municipality administrator"), default=False)
+    # Kept by the register import: the person has a current duty (works at a school unit).
+    # Staff must pass the second factor before they may read pupil documentation.
+    is_school_staff = models.BooleanField(_("school staff"), default=False)
 
     class Meta:
         verbose_name = _("user")

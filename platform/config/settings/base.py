@@ -49,6 +49,8 @@ SHARED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "accounts",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "vendor",
     "core",
     "worker",
@@ -60,7 +62,11 @@ TENANT_APPS = [
     "django.contrib.auth",
     "django.contrib.sessions",
     "accounts",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "municipal",
+    "register",
+    "access",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -99,6 +105,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
