@@ -188,6 +188,7 @@ def _redis_answers(port: int) -> bool:
 def services(profile: str) -> Iterator[dict[str, str]]:
     state = STATE_ROOT / profile
     state.mkdir(parents=True, exist_ok=True)
+    state.chmod(0o700)  # also XDG_RUNTIME_DIR for pgserver, which wants it private
     env: dict[str, str] = {}
     with contextlib.ExitStack() as stack:
         if os.environ.get("DATABASE_URL"):
@@ -201,7 +202,14 @@ def services(profile: str) -> Iterator[dict[str, str]]:
         yield env
 
 
+def _terminate_gracefully(signum: int, frame: object) -> None:
+    # SIGTERM (systemd, CI, a parent process) goes the same way as Ctrl-C: the child is asked to
+    # stop and the services started here are shut down by the context managers.
+    raise KeyboardInterrupt
+
+
 def run(profile: str, command: list[str]) -> int:
+    signal.signal(signal.SIGTERM, _terminate_gracefully)
     try:
         with services(profile) as env:
             child = subprocess.Popen(command, env={**os.environ, **env})

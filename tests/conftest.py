@@ -108,3 +108,37 @@ def committed_db(django_db_blocker: pytest.FixtureRequest) -> Iterator[None]:
 
                 get_user_model().objects.filter(username__startswith="committed-").delete()
                 Session.objects.filter(session_key__startswith="committed").delete()
+
+
+class QueryCounter:
+    """Counts the SQL statements a block sends, without django-tenants' `SET search_path`
+    (it precedes every cursor use; TENANT_LIMIT_SET_CALLS must stay off, see docs)."""
+
+    def __init__(self) -> None:
+        from django.test.utils import CaptureQueriesContext
+
+        self._context = CaptureQueriesContext(connection)
+
+    def __enter__(self) -> QueryCounter:
+        self._context.__enter__()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._context.__exit__(*exc_info)
+
+    @property
+    def statements(self) -> list[str]:
+        return [
+            q["sql"]
+            for q in self._context.captured_queries
+            if not q["sql"].startswith("SET search_path")
+        ]
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries() -> type[QueryCounter]:
+    return QueryCounter

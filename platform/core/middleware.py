@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from core import request_cache
 from core.logging import request_id_var
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -22,9 +23,11 @@ class RequestIdMiddleware:
         request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id  # type: ignore[attr-defined]
         token = request_id_var.set(request_id)
+        memo = request_cache.start()
         try:
             response = self.get_response(request)
         finally:
+            request_cache.end(memo)
             request_id_var.reset(token)
         response["X-Request-ID"] = request_id
         return response

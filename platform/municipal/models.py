@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+
+def default_guardian_relation_types() -> list[str]:
+    return ["Vårdnadshavare"]
+
+
+def default_assignment_roles_with_access() -> list[str]:
+    return ["Mentor", "Specialpedagog", "Elevhälsopersonal", "Fritidspedagog", "Lärarassistent"]
 
 
 class MunicipalSettings(models.Model):
@@ -19,6 +28,19 @@ class MunicipalSettings(models.Model):
     )
     access_log_retention_months = models.PositiveIntegerField(
         _("keep the access log (months)"), default=24
+    )
+
+    # Pupils get accounts from this school year on (FKLASS counts as year 0).
+    pupil_login_from_school_year = models.PositiveSmallIntegerField(
+        _("pupils sign in from school year"), default=4
+    )
+    # Which SS 12000 relation types let an adult see a child's published documentation.
+    guardian_relation_types = ArrayField(
+        models.CharField(max_length=30), default=default_guardian_relation_types, blank=True
+    )
+    # Assignment roles (beyond teaching) that give staff access to a group's pupils.
+    assignment_roles_with_access = ArrayField(
+        models.CharField(max_length=40), default=default_assignment_roles_with_access, blank=True
     )
 
     class Meta:

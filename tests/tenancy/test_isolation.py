@@ -111,6 +111,7 @@ def test_a_suspended_municipality_gets_a_clear_503_page(db: None) -> None:
 
 def test_search_path_is_right_after_a_rollback(tenant_a: Municipality) -> None:
     connection.set_tenant(tenant_a)
+
     def write_then_fail() -> None:
         with transaction.atomic():
             UserFactory(username="rolled-back")

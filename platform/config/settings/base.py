@@ -105,6 +105,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.IdleSessionTimeoutMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -144,6 +145,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/"
 
 # --- Internationalisation: Swedish first, English second --------------------------------------
 LANGUAGE_CODE = "sv"
@@ -156,6 +158,7 @@ USE_TZ = True
 # --- Static and media files (media is per tenant: see STORAGES) --------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env("STATIC_ROOT", str(REPO_ROOT / "staticfiles")))
+STATICFILES_DIRS = [REPO_ROOT / "platform" / "static"]
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(STATE_DIR / "media")))
 MEDIA_URL = "/media/"
 # File storage keeps each municipality's files under its own schema-named folder.
@@ -229,3 +232,29 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Sign-in, lockout, two-factor and API tokens (platform/accounts, docs/authentication.md) ---
+# Lockout, counted per municipality: this many failed sign-ins for one user name within the
+# window lock that user name for the cool-down. Failures per client address (password spraying)
+# lock that address after SIGN_IN_IP_FAILURES; keep it high, a whole school may share one address.
+SIGN_IN_LOCKOUT_FAILURES = env_int("SIGN_IN_LOCKOUT_FAILURES", 5)
+SIGN_IN_LOCKOUT_WINDOW_MINUTES = env_int("SIGN_IN_LOCKOUT_WINDOW_MINUTES", 15)
+SIGN_IN_LOCKOUT_MINUTES = env_int("SIGN_IN_LOCKOUT_MINUTES", 15)
+SIGN_IN_IP_FAILURES = env_int("SIGN_IN_IP_FAILURES", 100)
+# Reverse proxies in front of the app that append to X-Forwarded-For (0: use REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
+
+def _totp_issuer(device: object) -> str:
+    # Authenticator apps show "Lärspår (<municipality>)" next to the account.
+    from accounts.services.two_factor import totp_issuer
+
+    return totp_issuer()
+
+
+OTP_TOTP_ISSUER = _totp_issuer
+OTP_TOTP_THROTTLE_FACTOR = 1  # seconds, doubled after every wrong code
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
+    "rest_framework.authentication.SessionAuthentication",
+    "accounts.authentication.ApiTokenAuthentication",
+]
