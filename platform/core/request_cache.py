@@ -25,7 +25,8 @@ def memoised(key: str, compute: Callable[[], T]) -> T:
         return compute()
     if key not in memo:
         memo[key] = compute()
-    return memo[key]  # type: ignore[no-any-return]
+    value: T = memo[key]
+    return value
 
 
 def forget(key: str) -> None:
