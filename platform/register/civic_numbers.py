@@ -70,8 +70,6 @@ def parse_civic_number(raw: str, *, today: dt.date | None = None) -> CivicNumber
     else:
         raise InvalidCivicNumber("expected YYYYMMDD-NNNN, YYMMDD-NNNN or YYYYMMDDTFNN")
     value = date_part + serial
-    if luhn_check_digit(value[2:11]) != int(value[11]):
-        raise InvalidCivicNumber("the check digit does not match")
     day = int(date_part[6:8])
     kind = (
         CivicNumberKind.SAMORDNINGSNUMMER
@@ -79,6 +77,8 @@ def parse_civic_number(raw: str, *, today: dt.date | None = None) -> CivicNumber
         else CivicNumberKind.PERSONNUMMER
     )
     _check_date(date_part, day_offset=SAMORDNING_DAY_OFFSET if kind == "samordningsnummer" else 0)
+    if luhn_check_digit(value[2:11]) != int(value[11]):
+        raise InvalidCivicNumber("the check digit does not match")
     return CivicNumber(value, kind)
 
 

@@ -1,0 +1,93 @@
+"""Accounts follow the register: created, updated and deactivated by person_account_sync only."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from accounts.models import User
+from register.models import Email, Person
+from register.services.accounts import person_account_sync
+from tests.conftest import TENANT_A, TENANT_B
+from tests.factories import (
+    DutyFactory,
+    EnrolmentFactory,
+    PersonFactory,
+    ResponsibleFactory,
+)
+
+
+@pytest.fixture
+def in_a(tenant_a: object):  # type: ignore[no-untyped-def]
+    with schema_context(TENANT_A.slug):
+        yield
+
+
+def staff_person() -> Person:
+    person = PersonFactory(given_name="Åsa", family_name="Lärare")
+    Email.objects.create(person=person, value="Asa.Larare@ale.example", type="Skola personal")
+    DutyFactory(person=person)
+    return person
+
+
+def test_staff_get_an_active_staff_account_named_by_their_school_email(in_a: None) -> None:
+    user = person_account_sync(person=staff_person())
+    assert user is not None
+    assert (user.username, user.first_name, user.is_active, user.is_school_staff) == (
+        "asa.larare@ale.example",
+        "Åsa",
+        True,
+        True,
+    )
+    assert not user.has_usable_password()
+
+
+@pytest.mark.parametrize(("school_year", "has_account"), [(3, False), (4, True), (9, True)])
+def test_pupils_sign_in_from_the_municipalitys_school_year(
+    in_a: None, school_year: int, has_account: bool
+) -> None:
+    pupil = PersonFactory()
+    EnrolmentFactory(person=pupil, school_year=school_year)
+    assert (person_account_sync(person=pupil) is not None) == has_account
+
+
+def test_guardians_get_accounts_only_for_counted_relations(in_a: None) -> None:
+    child = PersonFactory()
+    EnrolmentFactory(person=child, school_year=1)
+    custody = ResponsibleFactory(pupil=child, relation_type="Vårdnadshavare").guardian
+    other = ResponsibleFactory(pupil=child, relation_type="Annan ansvarig").guardian
+    assert person_account_sync(person=custody) is not None
+    assert person_account_sync(person=other) is None
+    assert User.objects.count() == 1
+
+
+def test_leaving_the_register_deactivates_and_returning_reactivates(in_a: None) -> None:
+    person = staff_person()
+    user = person_account_sync(person=person)
+    person.removed_at = timezone.now()
+    person.save()
+    user = person_account_sync(person=person)
+    assert user is not None
+    assert (user.is_active, user.deactivated_by_register_at is not None) == (False, True)
+    person.removed_at = None
+    person.save()
+    user = person_account_sync(person=person)
+    assert user is not None
+    assert (user.is_active, user.deactivated_by_register_at) == (True, None)
+
+
+def test_an_administrators_deactivation_is_never_undone_by_the_register(in_a: None) -> None:
+    person = staff_person()
+    user = person_account_sync(person=person)
+    assert user is not None
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    person.refresh_from_db()
+    assert person_account_sync(person=person).is_active is False  # type: ignore[union-attr]
+
+
+def test_accounts_live_in_the_persons_municipality_only(tenant_a: object) -> None:
+    with schema_context(TENANT_A.slug):
+        person_account_sync(person=staff_person())
+    with schema_context(TENANT_B.slug):
+        assert not User.objects.filter(username="asa.larare@ale.example").exists()
