@@ -6,6 +6,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import set_urlconf
+from django.utils import translation
 from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.postgresql_backend.base import FakeTenant
 
@@ -24,6 +25,8 @@ class MunicipalityMiddleware(TenantMainMiddleware):
             request.urlconf = settings.PUBLIC_SCHEMA_URLCONF
             set_urlconf(request.urlconf)
             return None
+        # The answers below come before LocaleMiddleware runs: choose their language here.
+        translation.activate(translation.get_language_from_request(request))
         domain = Domain.objects.select_related("tenant").filter(domain=hostname).first()
         municipality: Municipality | None = domain.tenant if domain else None
         if municipality is None or municipality.status == MunicipalityStatus.TEMPLATE:

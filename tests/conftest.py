@@ -62,11 +62,28 @@ def django_db_setup(
         teardown_databases(db_cfg, verbosity=0)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Compiled catalogues must exist before the first request caches the translations.
+    from deploy.compilemessages import main as compile_messages
+
+    compile_messages()
+
+
 @pytest.fixture(autouse=True)
 def _public_schema_between_tests() -> Iterator[None]:
     connection.set_schema_to_public()
     yield
     connection.set_schema_to_public()
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Code run directly by a test speaks the source language (English), whatever a previous
+    request activated; requests choose their own language (Swedish unless asked otherwise)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -99,7 +99,9 @@ def test_a_token_with_the_scope_is_accepted(tenant_a: Municipality, client_a: Cl
 
 def test_a_token_without_the_scope_gets_403(tenant_a: Municipality) -> None:
     _token, plaintext = make_token(TENANT_A.slug, ApiScope.IMPORTS_WRITE)
-    response = Client(HTTP_HOST=TENANT_A.domain).get(PROBE, **bearer(plaintext))
+    response = Client(HTTP_HOST=TENANT_A.domain, HTTP_ACCEPT_LANGUAGE="en").get(
+        PROBE, **bearer(plaintext)
+    )
     assert response.status_code == 403
     assert response.json() == {"detail": "This token lacks the scope register:read."}
 

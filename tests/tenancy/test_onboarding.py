@@ -183,6 +183,7 @@ def _argv(values: dict[str, str]) -> list[str]:
 @pytest.fixture
 def operator_client(db: None, platform_client: Client) -> Client:
     UserFactory(username="operator", is_staff=True)
+    platform_client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     platform_client.force_login(get_user_model().objects.get(username="operator"))
     return platform_client
 

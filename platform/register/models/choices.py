@@ -26,7 +26,7 @@ class SchoolType(models.TextChoices):
     OPPFTH = "OPPFTH", _("Open after-school activity")
     GR = "GR", _("Compulsory school")
     GRS = "GRS", _("Adapted compulsory school")
-    TR = "TR", _("Compulsory school for the deaf")
+    TR = "TR", _("Training school")
     SP = "SP", _("Special school")
     SAM = "SAM", _("Sami school")
     GY = "GY", _("Upper secondary school")

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from tenants.services.onboarding import MunicipalityAlreadyExists, municipality_onboard
 
@@ -34,7 +35,7 @@ class Command(BaseCommand):
             lines = [
                 f"  {field}: {msg}" for field, msgs in invalid.message_dict.items() for msg in msgs
             ]
-            raise CommandError("Nothing was created:\n" + "\n".join(lines)) from invalid
+            raise CommandError(_("Nothing was created:") + "\n" + "\n".join(lines)) from invalid
         municipality = result.municipality
         self.stdout.write(
             self.style.SUCCESS(
