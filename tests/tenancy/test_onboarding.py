@@ -305,3 +305,13 @@ def test_an_invitation_link_works_only_on_its_own_municipality(db: None) -> None
     assert response.status_code == 404
     with schema_context(TENANT_A.slug):
         assert not get_user_model().objects.filter(username="rektor@example.org").exists()
+
+
+def test_a_new_municipalitys_schema_is_identical_to_the_template(db: None) -> None:
+    from tests.benchmarks.test_onboarding import schema_fingerprint
+
+    # When a municipality is onboarded (the template copier, not clone_schema)
+    result = municipality_onboard(**VALID)
+    assert result.schema_path == "clone"
+    # Then every table, column, sequence, constraint, index, trigger and function matches
+    assert schema_fingerprint("lillaedet") == schema_fingerprint("tpl_base")
