@@ -67,6 +67,7 @@ TENANT_APPS = [
     "municipal",
     "register",
     "access",
+    "integrations",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

@@ -32,6 +32,9 @@ class RegisterEntity(models.Model):
     source_id = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
     # `meta.modified` of the register, kept for incremental sync and conflict analysis.
     source_modified = models.DateTimeField(null=True, blank=True)
+    # Digest of everything the register said about the entity (children included): an import
+    # skips entities whose digest did not change, so a no-change sync writes no rows at all.
+    content_hash = models.CharField(max_length=32, blank=True, default="")
     imported_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -1,0 +1,132 @@
+"""Accounts follow the register, set-based: one pass over the register's persons creates,
+updates, deactivates and reactivates accounts. Used by the import for every person at once and
+by register.services.accounts for a single person."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from core.db import connection
+from municipal.models import MunicipalSettings
+
+# School types whose pupils always sign in themselves, whatever their school year.
+SELF_SERVICE_SCHOOL_TYPES = ["GY", "GYS", "VUX"]
+
+_ELIGIBILITY = """
+DROP TABLE IF EXISTS pg_temp.s_eligible;
+CREATE TEMP TABLE s_eligible AS
+SELECT p.id AS person_id, p.user_id, p.source_id, p.given_name, p.family_name,
+       live AND EXISTS (
+         SELECT 1 FROM register_duty d WHERE d.person_id = p.id AND d.start_date <= %(today)s
+           AND (d.end_date IS NULL OR d.end_date >= %(today)s)) AS staff,
+       live AND EXISTS (
+         SELECT 1 FROM register_enrolment e WHERE e.person_id = p.id AND NOT e.cancelled
+           AND e.start_date <= %(today)s AND (e.end_date IS NULL OR e.end_date >= %(today)s)
+           AND (e.school_type = ANY(%(self_service)s)
+                OR coalesce(e.school_year, 0) >= %(from_year)s)) AS pupil,
+       live AND EXISTS (
+         SELECT 1 FROM register_responsible r
+           JOIN register_person c ON c.id = r.pupil_id AND c.removed_at IS NULL
+           JOIN register_enrolment e ON e.person_id = r.pupil_id AND NOT e.cancelled
+            AND e.start_date <= %(today)s AND (e.end_date IS NULL OR e.end_date >= %(today)s)
+          WHERE r.guardian_id = p.id AND r.relation_type = ANY(%(relation_types)s)) AS guardian
+  FROM (SELECT *, removed_at IS NULL AND status = 'Aktiv' AS live FROM register_person
+         WHERE %(person_id)s::bigint IS NULL OR id = %(person_id)s::bigint) p;
+ALTER TABLE s_eligible ADD COLUMN username text;
+UPDATE s_eligible s SET username = coalesce(
+    CASE WHEN s.staff THEN (SELECT lower(e.value) FROM register_email e
+        WHERE e.person_id = s.person_id AND e.type IN ('Skola personal', 'Arbete övrigt')
+        ORDER BY e.type = 'Skola personal' DESC, e.value LIMIT 1) END,
+    CASE WHEN s.pupil THEN (SELECT lower(e.value) FROM register_email e
+        WHERE e.person_id = s.person_id AND e.type = 'Skola elev' ORDER BY e.value LIMIT 1) END,
+    CASE WHEN s.guardian THEN (SELECT lower(e.value) FROM register_email e
+        WHERE e.person_id = s.person_id AND e.type = 'Privat' ORDER BY e.value LIMIT 1) END,
+    (SELECT lower(e.value) FROM register_email e WHERE e.person_id = s.person_id
+        ORDER BY e.value LIMIT 1),
+    s.source_id::text)
+ WHERE s.user_id IS NULL AND (s.staff OR s.pupil OR s.guardian);
+"""
+
+# New accounts: the preferred user name, or the register id when that name is taken (two
+# people sharing an e-mail address, or an account that exists already). Only accounts created
+# here are linked: an existing account is never taken over by a register person. The password
+# is unusable until an invitation sets it.
+_CHOOSE = """
+UPDATE s_eligible s SET username = s.source_id::text
+ WHERE s.username IS NOT NULL AND (
+       EXISTS (SELECT 1 FROM accounts_user u WHERE u.username = s.username)
+    OR (SELECT count(*) FROM s_eligible o WHERE o.username = s.username) > 1)
+"""
+_CREATE_AND_LINK = """
+WITH created AS (
+  INSERT INTO accounts_user (password, is_superuser, username, first_name, last_name, email,
+      is_staff, is_active, date_joined, is_municipality_admin, is_school_staff,
+      deactivated_by_register_at)
+  SELECT '!' || md5(random()::text), false, s.username, s.given_name, s.family_name,
+         CASE WHEN position('@' IN s.username) > 0 THEN s.username ELSE '' END,
+         false, true, now(), false, s.staff, NULL
+    FROM s_eligible s WHERE s.user_id IS NULL AND s.username IS NOT NULL
+  RETURNING id, username)
+UPDATE register_person p SET user_id = c.id
+  FROM created c JOIN s_eligible s ON s.username = c.username
+ WHERE p.id = s.person_id
+"""
+
+_UPDATE = """
+UPDATE accounts_user u SET first_name = s.given_name, last_name = s.family_name,
+       is_school_staff = s.staff
+  FROM s_eligible s
+ WHERE u.id = s.user_id
+   AND (u.first_name, u.last_name, u.is_school_staff)
+       IS DISTINCT FROM (s.given_name, s.family_name, s.staff)
+"""
+
+# Only the register's own deactivations are undone by the register; an administrator's are not.
+_DEACTIVATE = """
+UPDATE accounts_user u SET is_active = false, deactivated_by_register_at = now()
+  FROM s_eligible s
+ WHERE u.id = s.user_id AND u.is_active AND NOT (s.staff OR s.pupil OR s.guardian)
+"""
+_REACTIVATE = """
+UPDATE accounts_user u SET is_active = true, deactivated_by_register_at = NULL
+  FROM s_eligible s
+ WHERE u.id = s.user_id AND NOT u.is_active AND u.deactivated_by_register_at IS NOT NULL
+   AND (s.staff OR s.pupil OR s.guardian)
+"""
+
+
+@dataclass(frozen=True)
+class AccountChanges:
+    created: int
+    updated: int
+    deactivated: int
+    reactivated: int
+
+
+def accounts_sync(
+    *, settings: MunicipalSettings, today: dt.date, person_id: int | None = None
+) -> AccountChanges:
+    """Brings accounts in line with the register (all persons, or one), in a transaction."""
+    params = {
+        "today": today,
+        "self_service": SELF_SERVICE_SCHOOL_TYPES,
+        "from_year": settings.pupil_login_from_school_year,
+        "relation_types": list(settings.guardian_relation_types),
+        "person_id": person_id,
+    }
+    with connection.cursor() as cursor:
+        for statement in _ELIGIBILITY.split(";\n"):
+            if statement.strip():
+                cursor.execute(statement, params)
+        cursor.execute(_CHOOSE)
+        cursor.execute(_CREATE_AND_LINK)
+        created = cursor.rowcount
+        cursor.execute(_UPDATE)
+        updated = cursor.rowcount
+        cursor.execute(_DEACTIVATE)
+        deactivated = cursor.rowcount
+        cursor.execute(_REACTIVATE)
+        reactivated = cursor.rowcount
+        cursor.execute("DROP TABLE IF EXISTS pg_temp.s_eligible")
+    return AccountChanges(created, updated, deactivated, reactivated)

@@ -1,0 +1,345 @@
+"""Import runs: create, execute (read → stage → apply in one transaction → record), cancel.
+
+A run applies completely or not at all: everything before the final transaction writes only to
+temporary staging tables on the run's own connection, and the apply itself is one transaction.
+A crash, a kill or an error leaves the previous register intact.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+from collections.abc import Callable
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from core.db import connection
+from core.tasks import enqueue_on_commit
+from integrations.models import (
+    ImportIssue,
+    ImportPhase,
+    ImportRun,
+    ImportStatus,
+    QuarantinedPerson,
+    RegisterCheckpoint,
+    RegisterConnection,
+)
+from integrations.pipeline.accounts_sql import accounts_sync
+from integrations.pipeline.apply import apply_staged, staged_fingerprint
+from integrations.pipeline.reader import Reader, ReadResult
+from integrations.pipeline.staging import Stage
+from integrations.records import Entity, SourceIssue
+from integrations.services.sources import open_source
+from municipal.selectors import municipal_settings_get
+from register.models import Activity, Duty, Group, Organisation, Person
+from register.models.base import today
+
+LIVE_MODELS = {
+    Entity.ORGANISATION: Organisation,
+    Entity.PERSON: Person,
+    Entity.GROUP: Group,
+    Entity.DUTY: Duty,
+    Entity.ACTIVITY: Activity,
+}
+MAX_STORED_ISSUES = 10_000
+
+
+class ImportFailed(Exception):
+    """The run ends failed; the message is for the administrator (no personal data)."""
+
+
+class ImportCancelled(Exception):
+    pass
+
+
+class ImportBusy(Exception):
+    """Another run of this municipality holds the import lock."""
+
+
+class _DryRunRollback(Exception):
+    pass
+
+
+@transaction.atomic
+def import_run_create(
+    *,
+    source: str,
+    trigger: str,
+    source_path: str = "",
+    dry_run: bool = False,
+    incremental: bool = False,
+    requested_by: User | None = None,
+    applies_dry_run: ImportRun | None = None,
+    enqueue: bool = True,
+) -> ImportRun:
+    run = ImportRun.objects.create(
+        source=source,
+        source_path=source_path,
+        trigger=trigger,
+        dry_run=dry_run,
+        incremental=incremental,
+        requested_by=requested_by,
+        applies_dry_run=applies_dry_run,
+    )
+    if enqueue:
+        from integrations.tasks import run_import
+
+        enqueue_on_commit(run_import, run_id=run.pk)
+    return run
+
+
+@transaction.atomic
+def import_run_apply_dry_run(*, dry_run: ImportRun, requested_by: User | None) -> ImportRun:
+    """Applies what a dry run showed: a new run over the same input that refuses to apply if
+    the diff is not the one shown."""
+    if not dry_run.dry_run or dry_run.status != ImportStatus.SUCCEEDED:
+        raise ImportFailed("Only a finished dry run can be applied.")
+    return import_run_create(
+        source=dry_run.source,
+        source_path=dry_run.source_path,
+        trigger=dry_run.trigger,
+        incremental=dry_run.incremental,
+        requested_by=requested_by,
+        applies_dry_run=dry_run,
+    )
+
+
+def import_run_cancel(*, run: ImportRun) -> ImportRun:
+    ImportRun.objects.filter(pk=run.pk, status__in=["queued", "running"]).update(
+        cancel_requested=True
+    )
+    ImportRun.objects.filter(pk=run.pk, status="queued").update(
+        status=ImportStatus.CANCELLED, finished_at=timezone.now()
+    )
+    run.refresh_from_db()
+    return run
+
+
+def _lock_key() -> str:
+    return f"larspar.import.{connection.schema_name}"
+
+
+def _try_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [_lock_key()])
+        return bool(cursor.fetchone()[0])
+
+
+def _unlock() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [_lock_key()])
+
+
+def _update(run: ImportRun, **fields: object) -> None:
+    for name, value in fields.items():
+        setattr(run, name, value)
+    ImportRun.objects.filter(pk=run.pk).update(**fields)
+
+
+def import_run_execute(*, run_id: int) -> ImportRun:
+    """Runs an import to its end. Idempotent: a finished run is left as it is; a run picked up
+    again after its worker died starts over (nothing of the earlier attempt was applied)."""
+    run = ImportRun.objects.get(pk=run_id)
+    if run.is_finished:
+        return run
+    if not _try_lock():
+        raise ImportBusy(f"another import of {connection.schema_name} is running")
+    stage = Stage()
+    try:
+        if run.cancel_requested:
+            raise ImportCancelled
+        _update(
+            run,
+            status=ImportStatus.RUNNING,
+            phase=ImportPhase.READING,
+            started_at=timezone.now(),
+            heartbeat_at=timezone.now(),
+            attempts=run.attempts + 1,
+            percent=1,
+        )
+        _execute(run, stage)
+    except ImportCancelled:
+        _update(run, status=ImportStatus.CANCELLED, finished_at=timezone.now())
+    except Exception as error:  # the run records why; the task re-raises nothing (no retry)
+        message = str(error) if isinstance(error, ImportFailed) else _describe(error)
+        _update(run, status=ImportStatus.FAILED, failure=message, finished_at=timezone.now())
+    finally:
+        stage.drop()
+        _unlock()
+    return run
+
+
+def _describe(error: Exception) -> str:
+    from integrations.sources.errors import SourceError
+
+    if isinstance(error, SourceError):
+        return f"The register input could not be read: {error}"
+    return f"Internal error ({type(error).__name__}); nothing was applied."
+
+
+def _execute(run: ImportRun, stage: Stage) -> None:
+    timings: dict[str, float] = {}
+    started = time.monotonic()
+    stage.create()
+    live = {entity: _live_hashes(model) for entity, model in LIVE_MODELS.items()}
+    admitted = set(
+        QuarantinedPerson.objects.filter(admitted_at__isnull=False).values_list(
+            "source_id", flat=True
+        )
+    )
+    expected = max(1, sum(len(hashes) for hashes in live.values()))
+    reader = Reader(
+        stage=stage, live_hashes=live, admitted=admitted, on_progress=_progress(run, expected)
+    )
+    opened = open_source(run)
+    try:
+        read = reader.consume(opened.items)
+    finally:
+        opened.close()
+    full = not run.incremental
+    if full:
+        reader.live = {e: h for e, h in live.items() if e in opened.covered}
+    reader.mark_gone(full=full)
+    stage.analyze()
+    timings["read"] = round(time.monotonic() - started, 3)
+    _check_threshold(run, read, extra_errors=0)
+
+    fingerprint = staged_fingerprint()
+    if run.applies_dry_run and run.applies_dry_run.diff_fingerprint != fingerprint:
+        raise ImportFailed(
+            "The register changed since the dry run; run a new dry run and apply that."
+        )
+    _update(run, phase=ImportPhase.APPLYING, percent=80, heartbeat_at=timezone.now())
+    started = time.monotonic()
+    try:
+        with transaction.atomic():
+            applied = apply_staged(today=today())
+            _check_threshold(run, read, extra_errors=len(applied.issues))
+            timings["apply"] = round(time.monotonic() - started, 3)
+            started = time.monotonic()
+            accounts = None
+            if _anything_changed(read):
+                accounts = accounts_sync(settings=municipal_settings_get(), today=today())
+            timings["accounts"] = round(time.monotonic() - started, 3)
+            _quarantine(run, read)
+            if not run.dry_run:
+                _checkpoints(opened, read)
+            _record(run, read, applied.issues, applied.held_back, accounts, timings, fingerprint)
+            if run.dry_run:
+                raise _DryRunRollback
+    except _DryRunRollback:
+        # Everything above was rolled back; keep the run's record of what it would have done.
+        _record(run, read, applied.issues, applied.held_back, accounts, timings, fingerprint)
+
+
+def _live_hashes(model: type) -> dict[uuid.UUID, str]:
+    rows = model.objects.values_list("source_id", "content_hash")  # type: ignore[attr-defined]
+    if model is Person:
+        rows = rows.filter(removed_at__isnull=True)
+    return dict(rows.iterator(chunk_size=20000))
+
+
+def _progress(run: ImportRun, expected: int) -> Callable[[int], None]:
+    def report(records: int) -> None:
+        percent = min(75, 1 + int(74 * records / expected))
+        cancelled = ImportRun.objects.filter(pk=run.pk, cancel_requested=True).exists()
+        _update(run, percent=percent, heartbeat_at=timezone.now())
+        if cancelled:
+            raise ImportCancelled
+
+    return report
+
+
+def _check_threshold(run: ImportRun, read: ReadResult, *, extra_errors: int) -> None:
+    errors = read.error_count + extra_errors
+    if not errors:
+        return
+    connection_row = RegisterConnection.objects.filter(pk=1).first()
+    threshold = connection_row.error_threshold_percent if connection_row else Decimal(1)
+    rows = max(1, read.rows_read)
+    if Decimal(errors * 100) / rows > threshold:
+        _store_issues(run, read.issues)
+        raise ImportFailed(
+            f"{errors} of {rows} rows had errors, above the threshold of {threshold} %;"
+            " nothing was applied. Download the error report for the details."
+        )
+
+
+def _anything_changed(read: ReadResult) -> bool:
+    return any(c.new or c.changed or c.gone for c in read.counts.values())
+
+
+def _quarantine(run: ImportRun, read: ReadResult) -> None:
+    for source_id, person in read.quarantine.items():
+        QuarantinedPerson.objects.update_or_create(
+            source_id=source_id,
+            defaults={
+                "given_name": person.given_name,
+                "family_name": person.family_name,
+                "security_marking": person.security_marking,
+                "last_seen_run": run,
+            },
+        )
+
+
+def _checkpoints(opened: object, read: ReadResult) -> None:
+    api = getattr(opened, "api", None)
+    marks: dict[str, dt.datetime] = (
+        {e.value: value for e, value in api.checkpoints.items()} if api else read.latest_modified
+    )
+    for entity, value in marks.items():
+        RegisterCheckpoint.objects.update_or_create(
+            entity=entity, defaults={"modified_after": value}
+        )
+
+
+def _store_issues(run: ImportRun, issues: list[SourceIssue]) -> None:
+    ImportIssue.objects.filter(run=run).delete()
+    ImportIssue.objects.bulk_create(
+        [
+            ImportIssue(
+                run=run,
+                severity=i.severity,
+                entity=i.entity.value if i.entity else "",
+                source_id=i.source_id[:64],
+                location=i.location[:200],
+                message=i.message[:500],
+            )
+            for i in issues[:MAX_STORED_ISSUES]
+        ],
+        batch_size=2000,
+    )
+
+
+def _record(
+    run: ImportRun,
+    read: ReadResult,
+    apply_issues: list[SourceIssue],
+    held_back: int,
+    accounts: object,
+    timings: dict[str, float],
+    fingerprint: str,
+) -> None:
+    issues = [*read.issues, *apply_issues]
+    _store_issues(run, issues)
+    counts: dict[str, dict[str, int]] = {k: v.as_dict() for k, v in read.counts.items()}
+    counts["references"] = {"held_back": held_back}
+    if accounts is not None:
+        counts["accounts"] = dict(accounts.__dict__)
+    _update(
+        run,
+        counts=counts,
+        samples=read.samples if run.dry_run else {},
+        timings=timings,
+        diff_fingerprint=fingerprint,
+        error_count=sum(1 for i in issues if i.severity == "error"),
+        warning_count=sum(1 for i in issues if i.severity == "warning"),
+        status=ImportStatus.SUCCEEDED,
+        phase=ImportPhase.DONE,
+        percent=100,
+        finished_at=timezone.now(),
+    )
