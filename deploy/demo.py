@@ -284,6 +284,9 @@ def banner(port: int, specs: Sequence[MunicipalitySpec], logins: Sequence[DemoLo
         lines.append(f"    {'':<27}    password: {password}")
     lines += [
         "",
+        "  Staff and administrators set up two-factor sign-in (any TOTP app) on their first",
+        "  visit to pupil data; the set-up page shows the secret as text as well as a QR code.",
+        "  Teachers, pupils and guardians come from the register import (SS 12000 bundle).",
         "  E-mails (invitations) are printed by the web server below.",
         f"  Worker and beat logs: {LOG_DIR.relative_to(REPO_ROOT)}/worker.log, beat.log",
         rule,

@@ -62,6 +62,13 @@ MunicipalitySeeder = Callable[[MunicipalitySpec, str], list[DemoLogin]]
 MUNICIPALITY_SEEDERS: list[MunicipalitySeeder] = []
 
 
+def _register_seeders() -> list[MunicipalitySeeder]:
+    # Imported lazily: deploy.demo_register imports this module for its types.
+    from deploy.demo_register import register_import_seeder
+
+    return [register_import_seeder]
+
+
 def seed_demo(
     municipalities: Sequence[MunicipalitySpec] = DEMO_MUNICIPALITIES,
     *,
@@ -80,7 +87,7 @@ def seed_demo(
         say(f"{spec.name} ({spec.slug}, {spec.domain}): {state}")
         with schema_context(spec.slug):
             logins.append(first_administrator_ensure(spec, onboarding_token, password))
-            for seeder in MUNICIPALITY_SEEDERS:
+            for seeder in [*_register_seeders(), *MUNICIPALITY_SEEDERS]:
                 logins.extend(seeder(spec, password))
     return logins
 
