@@ -1,1 +1,1 @@
-"""documentation: filled by its own issue (see docs/architecture.md)."""
+"""Pedagogical documentation: one Django app per document kind (see docs/documentation.md)."""

@@ -88,34 +88,34 @@ def actor_for(user: User, *, on: dt.date | None = None) -> Actor:
 # --- Building blocks (each a subquery: the whole policy runs as one SQL statement) --------------
 
 
-def _my_person_ids(actor: Actor) -> IdQuery:
+def my_person_ids(actor: Actor) -> IdQuery:
     return Person.objects.filter(user_id=actor.user.pk, removed_at__isnull=True).values("pk")
 
 
-def _my_duties(actor: Actor) -> QuerySet[Duty]:
-    return Duty.objects.current(actor.on).filter(person__in=_my_person_ids(actor))
+def my_duties(actor: Actor) -> QuerySet[Duty]:
+    return Duty.objects.current(actor.on).filter(person__in=my_person_ids(actor))
 
 
-def _taught_groups(actor: Actor) -> IdQuery:
-    teaching = ActivityTeacher.objects.current(actor.on).filter(duty__in=_my_duties(actor))
+def taught_groups(actor: Actor) -> IdQuery:
+    teaching = ActivityTeacher.objects.current(actor.on).filter(duty__in=my_duties(actor))
     activities = Activity.objects.current(actor.on).filter(teachers__in=teaching)
     return Group.objects.current(actor.on).filter(activities__in=activities).values("pk")
 
 
-def _assigned_groups(actor: Actor, role_types: list[str]) -> IdQuery:
+def assigned_groups(actor: Actor, role_types: list[str]) -> IdQuery:
     roles = AssignmentRole.objects.current(actor.on).filter(
-        duty__in=_my_duties(actor), role_type__in=role_types
+        duty__in=my_duties(actor), role_type__in=role_types
     )
     return Group.objects.current(actor.on).filter(assignment_roles__in=roles).values("pk")
 
 
-def _members_of(actor: Actor, groups: IdQuery) -> IdQuery:
+def members_of(actor: Actor, groups: IdQuery) -> IdQuery:
     return GroupMembership.objects.current(actor.on).filter(group__in=groups).values("person_id")
 
 
-def _enrolled_under(actor: Actor, duty_role: str) -> IdQuery:
+def enrolled_under(actor: Actor, duty_role: str) -> IdQuery:
     """Pupils enrolled at a unit at or below an organisation where I hold ``duty_role``."""
-    led_orgs = ArraySubquery(_my_duties(actor).filter(duty_role=duty_role).values("duty_at_id"))
+    led_orgs = ArraySubquery(my_duties(actor).filter(duty_role=duty_role).values("duty_at_id"))
     return (
         Enrolment.objects.current(actor.on)
         .filter(cancelled=False, school_unit__lineage__overlap=led_orgs)
@@ -133,29 +133,29 @@ def relation_conditions(actor: Actor) -> list[tuple[str, Q]]:
     """(relation, condition on Person) in priority order; the first that holds is recorded."""
     unprotected = Q(security_marking=SecurityMarking.NONE)
     conditions = [
-        (Relation.SELF, Q(pk__in=_my_person_ids(actor))),
+        (Relation.SELF, Q(pk__in=my_person_ids(actor))),
         (
             Relation.GUARDIAN,
             Q(
                 pk__in=Responsible.objects.filter(
-                    guardian__in=_my_person_ids(actor),
+                    guardian__in=my_person_ids(actor),
                     relation_type__in=actor.settings.guardian_relation_types,
                 ).values("pupil_id")
             ),
         ),
-        (Relation.TEACHER, Q(pk__in=_members_of(actor, _taught_groups(actor)))),
+        (Relation.TEACHER, Q(pk__in=members_of(actor, taught_groups(actor)))),
         (
             Relation.MENTOR,
-            Q(pk__in=_members_of(actor, _assigned_groups(actor, [AssignmentRoleType.MENTOR]))),
+            Q(pk__in=members_of(actor, assigned_groups(actor, [AssignmentRoleType.MENTOR]))),
         ),
         (
             Relation.ASSIGNMENT,
-            Q(pk__in=_members_of(actor, _assigned_groups(actor, _other_assignment_roles(actor)))),
+            Q(pk__in=members_of(actor, assigned_groups(actor, _other_assignment_roles(actor)))),
         ),
-        (Relation.PRINCIPAL, Q(pk__in=_enrolled_under(actor, DutyRole.PRINCIPAL))),
+        (Relation.PRINCIPAL, Q(pk__in=enrolled_under(actor, DutyRole.PRINCIPAL))),
         (
             Relation.SCHOOL_ADMIN,
-            Q(pk__in=_enrolled_under(actor, DutyRole.SCHOOL_ADMINISTRATOR)) & unprotected,
+            Q(pk__in=enrolled_under(actor, DutyRole.SCHOOL_ADMINISTRATOR)) & unprotected,
         ),
     ]
     if actor.user.is_municipality_admin:
@@ -202,13 +202,13 @@ def visible_groups(actor: Actor) -> QuerySet[Group]:
         return groups
     roles = [AssignmentRoleType.MENTOR, *_other_assignment_roles(actor)]
     led_orgs = ArraySubquery(
-        _my_duties(actor)
+        my_duties(actor)
         .filter(duty_role__in=[DutyRole.PRINCIPAL, DutyRole.SCHOOL_ADMINISTRATOR])
         .values("duty_at_id")
     )
     return groups.filter(
-        Q(pk__in=_taught_groups(actor))
-        | Q(pk__in=_assigned_groups(actor, roles))
+        Q(pk__in=taught_groups(actor))
+        | Q(pk__in=assigned_groups(actor, roles))
         | Q(organisation__lineage__overlap=led_orgs)
     )
 

@@ -1,0 +1,1 @@
+"""Helpers shared by the documentation apps (not an app itself)."""
