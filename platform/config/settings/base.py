@@ -68,6 +68,10 @@ TENANT_APPS = [
     "register",
     "access",
     "integrations",
+    "documentation.textguard",
+    "documentation.plans",
+    "documentation.assessments",
+    "documentation.talks",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
