@@ -20,9 +20,7 @@ def refuse_out_of_scope(data: Mapping[str, Any]) -> None:
         raise ValidationError(
             {
                 "code": "out_of_scope",
-                "detail": _(
-                    "Lärspår does not store attendance or absence: it belongs in Skola24."
-                ),
+                "detail": _("Lärspår does not store attendance or absence: it belongs in Skola24."),
             }
         )
     if any(word in key for key in keys for word in GRADE_KEYS):

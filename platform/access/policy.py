@@ -213,6 +213,15 @@ def visible_groups(actor: Actor) -> QuerySet[Group]:
     )
 
 
+def family_children(actor: Actor) -> QuerySet[Person]:
+    """The current pupils the actor is a counted responsible adult for (the child switcher)."""
+    children = Responsible.objects.filter(
+        guardian__in=my_person_ids(actor),
+        relation_type__in=actor.settings.guardian_relation_types,
+    ).values("pupil_id")
+    return pupils().filter(pk__in=children).order_by("given_name", "family_name", "pk")
+
+
 def access_group_by_id(actor: Actor, group_id: int) -> Group:
     return visible_groups(actor).get(pk=group_id)
 

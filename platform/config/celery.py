@@ -57,6 +57,19 @@ app.conf.beat_schedule = {
         "task": "worker.tasks.clear_expired_sessions_everywhere",
         "schedule": crontab(hour=3, minute=15),
     },
+    # Register imports (docs/imports.md): the scheduler decides per municipality whether a run
+    # is due; the reaper ends or restarts runs whose worker died. Both are short and go to the
+    # default queue, never behind long imports.
+    "dispatch-scheduled-imports": {
+        "task": "integrations.tasks.dispatch_scheduled_imports",
+        "schedule": 60.0,
+        "options": {"queue": "default", "expires": 55},
+    },
+    "dispatch-import-reaper": {
+        "task": "integrations.tasks.dispatch_import_reaper",
+        "schedule": 120.0,
+        "options": {"queue": "default", "expires": 110},
+    },
 }
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(lambda: settings.INSTALLED_APPS)

@@ -16,7 +16,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
     A missing object and one the actor may not see give the same 404 (no existence oracle).
     """
-    if isinstance(exc, ObjectDoesNotExist):
+    from access.documents import DocumentAccessDenied
+    from documentation.textguard.api import text_guard_response
+
+    if (guarded := text_guard_response(exc)) is not None:
+        return guarded
+    if isinstance(exc, ObjectDoesNotExist | DocumentAccessDenied):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()

@@ -23,6 +23,15 @@ class MunicipalSettings(models.Model):
         _("data controller"), max_length=200, blank=True,
         help_text=_("The education board that is the controller of pupil data."),
     )  # fmt: skip
+    controller_contact = models.CharField(
+        _("controller's contact details"), max_length=300, blank=True
+    )
+    data_protection_officer = models.CharField(
+        _("data protection officer's contact details"), max_length=300, blank=True
+    )
+    accessibility_contact = models.CharField(
+        _("where to report accessibility problems"), max_length=300, blank=True
+    )
     session_idle_minutes = models.PositiveIntegerField(
         _("idle sign-out after (minutes)"), default=60
     )

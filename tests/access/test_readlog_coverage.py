@@ -44,6 +44,49 @@ PUPIL_DATA: dict[str, tuple[Callable[[World], str], PupilIds]] = {
         lambda body: {m["id"] for m in body["members"]},
     ),
 }
+
+
+def _talk_of(world: World) -> int:
+    from access.policy import actor_for
+    from documentation.talks.services.talks import TalkInput, talk_create
+
+    with schema_context(TENANT_A.slug):
+        actor = actor_for(world.users["principal_norra"])
+        return talk_create(actor=actor, pupil_id=world.people["p8b_1"].pk, data=TalkInput()).pk
+
+
+def _iup_of(world: World) -> int:
+    from access.policy import actor_for
+    from documentation.talks.services.iups import IUPInput, iup_create
+
+    with schema_context(TENANT_A.slug):
+        actor = actor_for(world.users["principal_norra"])
+        pupil_id = world.people["p8b_1"].pk
+        return iup_create(actor=actor, pupil_id=pupil_id, data=IUPInput(term="HT2026")).pk
+
+
+PUPIL_DATA.update(
+    {
+        "api/v1/talks": (
+            lambda w: (_talk_of(w), "/api/v1/talks")[1],
+            lambda body: {t["pupil_id"] for t in body["results"]},
+        ),
+        "api/v1/talks/<int:talk_id>": (
+            lambda w: f"/api/v1/talks/{_talk_of(w)}",
+            lambda body: {body["pupil_id"]},
+        ),
+        "api/v1/iups": (
+            lambda w: (_iup_of(w), "/api/v1/iups")[1],
+            lambda body: {i["pupil_id"] for i in body["results"]},
+        ),
+        "api/v1/iups/<int:iup_id>": (
+            lambda w: f"/api/v1/iups/{_iup_of(w)}",
+            lambda body: {body["pupil_id"]},
+        ),
+    }
+)
+WRITES = "write endpoint (POST/PUT only); changes are kept as versions and history"
+
 # Routes that return no pupil data, with the reason.
 NO_PUPIL_DATA = {
     "login/": "sign-in form",
@@ -63,14 +106,73 @@ NO_PUPIL_DATA = {
     # (tests/access/test_readlog.py), with no pupil ids of its own.
     "api/v1/access-log": "read-log review (logged as access_log.review)",
     "api/v1/access-log/export.csv": "read-log export (logged as access_log.export)",
+    # Register imports (tests/integrations/test_imports_api.py). Runs carry counts and ids; a
+    # dry run's samples name people and go to administrators only, logged as import.samples.
+    "api/v1/imports": "import runs: status and counts, no names",
+    "api/v1/imports/<int:run_id>": "import run status (dry-run samples logged as import.samples)",
+    "api/v1/imports/<int:run_id>/cancel": "import run status",
+    "api/v1/imports/<int:run_id>/apply": "import run status",
+    "api/v1/imports/<int:run_id>/issues.csv": "row issues: register ids and fields, no names",
+    # Protected persons who are not in the register (no pupil ids): administrators only, every
+    # look logged as quarantine.list, every admission as quarantine.admit.
+    "api/v1/quarantine": "quarantined protected persons (logged as quarantine.list)",
+    "api/v1/quarantine/<int:person_id>/admit": "admission (logged as quarantine.admit)",
+    # Skolverket's syllabi: platform-wide, no pupil data (tests/curriculum/test_api.py).
+    "api/v1/curriculum/subjects": "curriculum reference data",
+    "api/v1/curriculum/subjects/<str:code>": "curriculum reference data",
 }
+
+
+# The text guard (tests/documentation/textguard/): the check returns positions in the text the
+# caller sent and stores nothing; the lexicon and the statistics hold no pupil data or texts.
+NO_PUPIL_DATA.update(
+    {
+        "api/v1/text-guard/check": "checks the caller's own text; stores and returns no pupil data",
+        "api/v1/text-guard/rules": "the written rules for free text",
+        "api/v1/text-guard/lexicon": "the municipality's word list",
+        "api/v1/text-guard/lexicon/<int:entry_id>": "the municipality's word list",
+        "api/v1/text-guard/statistics": "acknowledgement counts per school; no texts, no people",
+    }
+)
+
+
+# Plans and the formative log (tests/documentation/plans/). A lärlogg entry about a pupil names
+# the pupil; a plan, a template and a group's entry name none (a plan read is still logged, as
+# plans.plan.*, with the plan in object_ref: tests/documentation/plans/test_readlog.py).
+PUPIL_DATA.update(
+    {
+        "api/v1/formative-entries": (
+            lambda w: _plans_support().entries_path_for_coverage(w),
+            lambda body: {e["pupil"]["id"] for e in body["results"] if e["pupil"]},
+        ),
+        "api/v1/formative-entries/<int:entry_id>": (
+            lambda w: _plans_support().entry_path_for_coverage(w),
+            lambda body: {body["pupil"]["id"]},
+        ),
+    }
+)
+NO_PUPIL_DATA.update(
+    {
+        "api/v1/plans": "a group's plans: no pupil named (logged as plans.plan.list)",
+        "api/v1/plans/<int:plan_id>": "a group's plan: no pupil named (logged as plans.plan.*)",
+        "api/v1/plans/<int:plan_id>/publish": "a group's plan (logged as plans.plan.publish)",
+        "api/v1/plans/<int:plan_id>/archive": "a group's plan (logged as plans.plan.archive)",
+        "api/v1/plans/<int:plan_id>/versions": "a group's plan (logged as plans.plan.versions)",
+        "api/v1/plan-templates": "plan templates: staff only, no pupil data",
+    }
+)
+
+
+def _plans_support():  # type: ignore[no-untyped-def]
+    from tests.documentation.plans import support
+
+    return support
 
 
 def test_every_tenant_route_is_classified() -> None:
     routes = set(all_routes())
-    unclassified = routes - set(PUPIL_DATA) - set(NO_PUPIL_DATA)
-    assert unclassified == set(), "classify new routes in PUPIL_DATA or NO_PUPIL_DATA"
-    assert set(PUPIL_DATA) | set(NO_PUPIL_DATA) >= routes
+    classified = set(PUPIL_DATA) | set(HTML_PUPIL_DATA) | set(NO_PUPIL_DATA)
+    assert routes - classified == set(), "classify new routes in PUPIL_DATA or NO_PUPIL_DATA"
 
 
 @pytest.mark.parametrize("route", sorted(PUPIL_DATA))
@@ -91,3 +193,58 @@ def test_every_pupil_data_route_writes_one_entry_naming_its_pupils(
     assert set(entries[0].pupil_ids) == pupil_ids_of(response.json())
     assert set(entries[0].relations.values()) == {"principal"}
     assert entries[0].actor_id == world.users["principal_norra"].pk
+
+
+# --- Portal pages (HTML): which actor reads them and which pupils the page shows --------------
+
+PortalCase = tuple[str, Callable[[World], str], Callable[[World], set[int]]]
+HTML_PUPIL_DATA: dict[str, PortalCase] = {
+    "": ("mother_p5a_1", lambda w: "/", lambda w: {w.people["p5a_1"].pk}),
+    "groups/<int:group_id>/": (
+        "principal_norra",
+        lambda w: f"/groups/{w.groups['8B'].pk}/",
+        # protected identities never appear in a group list
+        lambda w: {w.people[name].pk for name in ("p8b_1", "p8b_2")},
+    ),
+    "pupils/<int:pupil_id>/": (
+        "principal_norra",
+        lambda w: f"/pupils/{w.people['p8b_1'].pk}/",
+        lambda w: {w.people["p8b_1"].pk},
+    ),
+    "children/<int:pupil_id>/": (
+        "mother_p5a_1",
+        lambda w: f"/children/{w.people['p5a_1'].pk}/",
+        lambda w: {w.people["p5a_1"].pk},
+    ),
+}
+NO_PUPIL_DATA.update(
+    {
+        "api/v1/talk-templates": "talk templates: questions, no pupil data",
+        "api/v1/talks/<int:talk_id>/publish": WRITES,
+        "api/v1/talks/<int:talk_id>/agreements": WRITES,
+        "api/v1/talks/<int:talk_id>/agreements/<int:agreement_id>/follow-up": WRITES,
+        "api/v1/iups/<int:iup_id>/publish": WRITES,
+        "me/": "redirects to the pupil's own page (logged there)",
+        "accessibility/": "accessibility statement",
+        "data-protection/": "information notice",
+        "i18n/setlang/": "language choice",
+    }
+)
+PUPIL_DATA_ROUTES = set(PUPIL_DATA) | set(HTML_PUPIL_DATA)
+
+
+@pytest.mark.parametrize("route", sorted(HTML_PUPIL_DATA))
+def test_every_portal_page_with_pupil_data_writes_one_entry_naming_its_pupils(
+    tenant_a: object, route: str
+) -> None:
+    with schema_context(TENANT_A.slug):
+        world = build_world()
+    actor_name, path_for, expected = HTML_PUPIL_DATA[route]
+    client = signed_in_client(TENANT_A.domain, TENANT_A.slug, world.users[actor_name])
+    response = client.get(path_for(world))
+    assert response.status_code == 200
+    with schema_context(TENANT_A.slug):
+        entries = list(AccessLogEntry.objects.all())
+    assert len(entries) == 1
+    assert set(entries[0].pupil_ids) == expected(world)
+    assert entries[0].actor_id == world.users[actor_name].pk

@@ -54,6 +54,7 @@ SHARED_APPS = [
     "vendor",
     "core",
     "worker",
+    "curriculum",
 ]
 # auth and sessions live in every tenant schema as well (django-tenants #52): a session of one
 # municipality can never resolve to a user of another, because the user table is per schema.
@@ -72,6 +73,7 @@ TENANT_APPS = [
     "documentation.plans",
     "documentation.assessments",
     "documentation.talks",
+    "portal",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -127,6 +129,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "portal.navigation.navigation",
             ],
         },
     }
