@@ -81,6 +81,10 @@ def seed_demo(
     ``say`` receives one line per municipality: onboarded now, or found in place.
     """
     logins = [vendor_operator_ensure(email=operator_email, password=password)]
+    # Skolverket's syllabi (an abridged demo set) are platform-wide reference data.
+    from curriculum.services import curriculum_load_demo
+
+    say(f"Curriculum demo syllabi: {curriculum_load_demo().summary()}")
     for spec in municipalities:
         onboarding_token = municipality_ensure(spec)
         state = "onboarded" if onboarding_token is not None else "exists already"
