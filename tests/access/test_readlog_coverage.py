@@ -163,6 +163,41 @@ NO_PUPIL_DATA.update(
 )
 
 
+# Assessments (tests/documentation/assessments/): the class grid names its pupils (read and
+# save both log them, as assessments.grid.read/save), a pupil's assessments name the pupil;
+# matrices are teaching material and the settings are the municipality's.
+def _grid_path(world: World) -> str:
+    from tests.documentation.assessments.factories import matrix_make
+
+    with schema_context(TENANT_A.slug):
+        matrix = matrix_make(world.users["principal_norra"])
+    return f"/api/v1/assessments/grid?matrix={matrix.pk}&group={world.groups['8B'].pk}"
+
+
+PUPIL_DATA.update(
+    {
+        "api/v1/assessments/grid": (
+            _grid_path,
+            lambda body: {p["id"] for p in body["pupils"]},
+        ),
+        "api/v1/pupils/<int:pupil_id>/assessments": (
+            lambda w: f"/api/v1/pupils/{w.people['p8b_1'].pk}/assessments",
+            lambda body: {body["pupil"]["id"]},
+        ),
+    }
+)
+NO_PUPIL_DATA.update(
+    {
+        "api/v1/assessments/matrices": "assessment matrices: teaching material, no pupil data",
+        "api/v1/assessments/matrices/<int:matrix_id>": "an assessment matrix (no pupil data)",
+        "api/v1/assessments/matrices/<int:matrix_id>/publish": "an assessment matrix",
+        "api/v1/assessments/matrices/<int:matrix_id>/archive": "an assessment matrix",
+        "api/v1/assessments/matrices/<int:matrix_id>/copy": "an assessment matrix",
+        "api/v1/assessments/settings": "the municipality's assessment settings",
+    }
+)
+
+
 def _plans_support():  # type: ignore[no-untyped-def]
     from tests.documentation.plans import support
 
