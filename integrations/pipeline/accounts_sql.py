@@ -46,17 +46,22 @@ UPDATE s_eligible s SET username = coalesce(
         ORDER BY e.value LIMIT 1),
     s.source_id::text)
  WHERE s.user_id IS NULL AND (s.staff OR s.pupil OR s.guardian);
+ANALYZE s_eligible;
 """
 
 # New accounts: the preferred user name, or the register id when that name is taken (two
 # people sharing an e-mail address, or an account that exists already). Only accounts created
 # here are linked: an existing account is never taken over by a register person. The password
 # is unusable until an invitation sets it.
+# (Set-based: a correlated count per row over the unindexed temporary table made this quadratic,
+# 28 s for 11,000 persons.)
 _CHOOSE = """
 UPDATE s_eligible s SET username = s.source_id::text
- WHERE s.username IS NOT NULL AND (
-       EXISTS (SELECT 1 FROM accounts_user u WHERE u.username = s.username)
-    OR (SELECT count(*) FROM s_eligible o WHERE o.username = s.username) > 1)
+  FROM (SELECT username FROM s_eligible WHERE username IS NOT NULL
+         GROUP BY username HAVING count(*) > 1
+        UNION
+        SELECT e.username FROM s_eligible e JOIN accounts_user u ON u.username = e.username) taken
+ WHERE s.username = taken.username
 """
 _CREATE_AND_LINK = """
 WITH created AS (

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from integrations.pipeline.hashing import content_hash
-from integrations.pipeline.staging import Stage
+from integrations.pipeline.staging import STAGED_BY_ENTITY, Stage
 from integrations.records import (
     ActivityRecord,
     DeletedRecord,
@@ -22,7 +22,7 @@ from integrations.records import (
     Record,
     SourceIssue,
 )
-from register.civic_numbers import InvalidCivicNumber, parse_civic_number
+from register.civic_numbers import CivicNumber, InvalidCivicNumber, parse_civic_number
 from register.models.choices import SecurityMarking
 
 Item = Record | SourceIssue
@@ -82,6 +82,8 @@ class Reader:
     def consume(self, items: Iterable[Item]) -> ReadResult:
         for index, item in enumerate(items, 1):
             if isinstance(item, SourceIssue):
+                if item.entity is not None and _restarts_collection(item):
+                    self._restart(item.entity)
                 self.result.issues.append(item)
             elif isinstance(item, DeletedRecord):
                 self.stage.add("s_mark", (f"gone:{item.entity.value}", item.source_id))
@@ -106,6 +108,24 @@ class Reader:
             )
         self.stage.flush()
 
+    def _restart(self, entity: Entity) -> None:
+        """The register asked to read this collection again from its first page (its data
+        changed while we paged: HTTP 410). What this run read of it so far may be stale, and
+        reading it again must not trip over its own ids as duplicates: forget it all."""
+        self.stage.discard(STAGED_BY_ENTITY[entity])
+        self.seen[entity].clear()
+        self.result.counts[entity.value] = EntityCounts()
+        self.result.samples.pop(entity.value, None)
+        self.result.latest_modified.pop(entity.value, None)
+        # Row issues of the first pass come again with the rows; earlier restarts are kept.
+        self.result.issues = [
+            i for i in self.result.issues if i.entity != entity or _restarts_collection(i)
+        ]
+        if entity is Entity.PERSON:
+            self.civic_numbers.clear()
+            self.result.quarantine.clear()
+            self.stage.discard_marks("quarantined")
+
     # --- per record ---------------------------------------------------------------------------
 
     def _record(self, record: LiveRecord) -> None:
@@ -122,9 +142,10 @@ class Reader:
             modified = record.modified
             if latest is None or modified > latest:
                 self.result.latest_modified[entity.value] = modified
+        number: CivicNumber | None = None
         if isinstance(record, PersonRecord):
-            staged = self._person(record, counts)
-            if staged is None:
+            admitted, number = self._person(record, counts)
+            if not admitted:
                 return
         digest = content_hash(record)
         previous = self.live[entity].get(source_id)
@@ -134,9 +155,15 @@ class Reader:
         kind = "new" if previous is None else "changed"
         setattr(counts, kind, getattr(counts, kind) + 1)
         self._sample(entity, kind, record)
-        _STAGERS[type(record)](self.stage, record, digest)
+        if isinstance(record, PersonRecord):
+            _stage_person(self.stage, record, digest, number)
+        else:
+            _STAGERS[type(record)](self.stage, record, digest)
 
-    def _person(self, record: PersonRecord, counts: EntityCounts) -> PersonRecord | None:
+    def _person(
+        self, record: PersonRecord, counts: EntityCounts
+    ) -> tuple[bool, CivicNumber | None]:
+        """(whether the person is imported, the parsed civic number if any)."""
         if (
             record.security_marking != SecurityMarking.NONE
             and record.source_id not in self.admitted
@@ -147,20 +174,21 @@ class Reader:
             # Not "seen": a person already in the register who gains the marking leaves it.
             self.seen[Entity.PERSON].discard(record.source_id)
             self.stage.add("s_mark", ("quarantined", record.source_id))
-            return None
-        if record.civic_no:
-            try:
-                number = parse_civic_number(record.civic_no)
-            except InvalidCivicNumber as invalid:
-                self._error(Entity.PERSON, record.source_id, f"civic number: {invalid}")
-                return None
-            if number.value in self.civic_numbers:
-                self._error(
-                    Entity.PERSON, record.source_id, "civic number already used by another person"
-                )
-                return None
-            self.civic_numbers.add(number.value)
-        return record
+            return False, None
+        if not record.civic_no:
+            return True, None
+        try:
+            number = parse_civic_number(record.civic_no)
+        except InvalidCivicNumber as invalid:
+            self._error(Entity.PERSON, record.source_id, f"civic number: {invalid}")
+            return False, None
+        if number.value in self.civic_numbers:
+            self._error(
+                Entity.PERSON, record.source_id, "civic number already used by another person"
+            )
+            return False, None
+        self.civic_numbers.add(number.value)
+        return True, number
 
     def _error(self, entity: Entity, source_id: uuid.UUID, message: str) -> None:
         self.result.counts[entity.value].errors += 1
@@ -172,6 +200,13 @@ class Reader:
         bucket = self.result.samples.setdefault(entity.value, {}).setdefault(kind, [])
         if len(bucket) < SAMPLE_SIZE:
             bucket.append(_label(record))
+
+
+def _restarts_collection(issue: SourceIssue) -> bool:
+    """The SS 12000 source's note that it reads a collection again from the first page (410
+    NEW_DATA_RESTART_FROM_FIRST_PAGE). A restart of /deletedEntities needs nothing: deletions
+    read twice mark the same rows."""
+    return "restart" in issue.details and "/deletedEntities" not in issue.location
 
 
 def _label(record: Record) -> str:
@@ -191,8 +226,7 @@ def _stage_org(stage: Stage, r: OrganisationRecord, digest: str) -> None:
     ))  # fmt: skip
 
 
-def _stage_person(stage: Stage, r: PersonRecord, digest: str) -> None:
-    number = parse_civic_number(r.civic_no) if r.civic_no else None
+def _stage_person(stage: Stage, r: PersonRecord, digest: str, number: CivicNumber | None) -> None:
     stage.add("s_person", (
         r.source_id, digest, r.given_name, r.middle_name, r.family_name,
         number.value if number else "", number.kind.value if number else "",
@@ -256,7 +290,6 @@ _ENTITY: dict[type, Entity] = {
 }
 _STAGERS: dict[type, Callable[[Stage, Record, str], None]] = {
     OrganisationRecord: _stage_org,  # type: ignore[dict-item]
-    PersonRecord: _stage_person,  # type: ignore[dict-item]
     GroupRecord: _stage_group,  # type: ignore[dict-item]
     DutyRecord: _stage_duty,  # type: ignore[dict-item]
     ActivityRecord: _stage_activity,  # type: ignore[dict-item]

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from core.db import connection
+from integrations.records import Entity
 
 # table -> column definitions (source ids are the register's UUIDs; "sid" = source id)
 STAGE_TABLES: dict[str, str] = {
@@ -47,6 +48,14 @@ STAGE_TABLES: dict[str, str] = {
     "s_mark": "kind text, source_id uuid",
 }
 FLUSH_ROWS = 5000
+# The tables one entity type's records are staged in (its marks aside).
+STAGED_BY_ENTITY: dict[Entity, tuple[str, ...]] = {
+    Entity.ORGANISATION: ("s_org",),
+    Entity.PERSON: ("s_person", "s_email", "s_enrolment", "s_responsible"),
+    Entity.GROUP: ("s_group", "s_membership"),
+    Entity.DUTY: ("s_duty", "s_assignment"),
+    Entity.ACTIVITY: ("s_activity", "s_activity_group", "s_activity_teacher"),
+}
 
 
 class Stage:
@@ -81,6 +90,20 @@ class Stage:
                         copy.write_row(row)
                 self.rows[name] += len(rows)
                 rows.clear()
+
+    def discard(self, tables: tuple[str, ...]) -> None:
+        """Forgets everything staged in ``tables`` (buffered or copied)."""
+        with connection.cursor() as cursor:
+            for name in tables:
+                self.buffers[name].clear()
+                self.rows[name] = 0
+                cursor.execute(f"TRUNCATE {name}")
+
+    def discard_marks(self, kind: str) -> None:
+        self.flush("s_mark")
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM s_mark WHERE kind = %s", [kind])
+            self.rows["s_mark"] -= cursor.rowcount
 
     def analyze(self) -> None:
         with connection.cursor() as cursor:

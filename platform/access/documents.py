@@ -18,18 +18,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Q, QuerySet
 
 from access.policy import (
     Actor,
     Relation,
+    assigned_groups,
+    my_duties,
     my_person_ids,
     pupils,
     relation_conditions,
-    visible_groups,
+    taught_groups,
 )
-from register.models import GroupMembership, Responsible
+from register.models import Group, GroupMembership, Responsible
 from register.models.base import current_q
+from register.models.choices import AssignmentRoleType, DutyRole
 
 STAFF_DOCUMENT_RELATIONS = frozenset(
     {Relation.TEACHER, Relation.MENTOR, Relation.ASSIGNMENT, Relation.PRINCIPAL}
@@ -65,20 +69,24 @@ def family_pupils(actor: Actor) -> QuerySet[Any]:
 
 
 def staff_groups(actor: Actor) -> QuerySet[Any]:
-    """Groups whose documents the actor reads and writes (never through an admin relation)."""
-    groups = visible_groups(actor)
-    if actor.user.is_municipality_admin:
-        # Administrators see group lists to administer them, not their documentation.
-        groups = groups.model.objects.filter(pk__in=_teaching_or_leading_groups(actor))
-    return groups.values("pk")
-
-
-def _teaching_or_leading_groups(actor: Actor) -> QuerySet[Any]:
-    from access.policy import assigned_groups, taught_groups
-    from register.models.choices import AssignmentRoleType
-
+    """Groups whose documents the actor reads and writes: taught, mentored or held by an
+    allowed assignment role, or at a unit the actor leads as principal. Never through an
+    administrative relation (school or municipality administrator)."""
+    if not actor.user.is_active:
+        return Group.objects.none().values("pk")
     roles = [AssignmentRoleType.MENTOR, *actor.settings.assignment_roles_with_access]
-    return taught_groups(actor).union(assigned_groups(actor, roles))
+    led_orgs = ArraySubquery(
+        my_duties(actor).filter(duty_role=DutyRole.PRINCIPAL).values("duty_at_id")
+    )
+    return (
+        Group.objects.current(actor.on)
+        .filter(
+            Q(pk__in=taught_groups(actor))
+            | Q(pk__in=assigned_groups(actor, roles))
+            | Q(organisation__lineage__overlap=led_orgs)
+        )
+        .values("pk")
+    )
 
 
 def family_groups(actor: Actor) -> QuerySet[Any]:

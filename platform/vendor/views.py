@@ -11,9 +11,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from integrations.models import ImportStatus
 from tenants.models import Municipality
 from tenants.services.lifecycle import municipality_set_suspended
 from tenants.services.onboarding import MunicipalityAlreadyExists, municipality_onboard
+from vendor.operations import import_runs_per_municipality, queue_depths, worker_status
 from vendor.permissions import is_vendor_operator
 from vendor.selectors import municipality_list
 
@@ -52,9 +54,16 @@ def console(request: HttpRequest) -> HttpResponse:
                 % {"name": result.municipality.name, "email": form.cleaned_data["admin_email"]},
             )
             return redirect("vendor:console")
-    return render(
-        request, "vendor/console.html", {"municipalities": municipality_list(), "form": form}
-    )
+    context = {
+        "municipalities": municipality_list(),
+        "form": form,
+        # Workers and queues: metadata only (see vendor/operations.py).
+        "queues": queue_depths(),
+        "workers": worker_status(),
+        "runs": import_runs_per_municipality(),
+        "statuses": ImportStatus.choices,
+    }
+    return render(request, "vendor/console.html", context)
 
 
 @require_POST

@@ -265,6 +265,64 @@ NO_PUPIL_DATA.update(
         "i18n/setlang/": "language choice",
     }
 )
+# Administration pages (tests/portal/test_admin_pages.py) that name pupils: the account list
+# (pupils' accounts; protected identities are never named there) and the pupil search of the
+# access-log review. Before PUPIL_DATA_ROUTES: the parametrized test below reads this dict.
+HTML_PUPIL_DATA.update(
+    {
+        "admin/users/": (
+            "municipality_admin",
+            lambda w: "/admin/users/",
+            lambda w: w.pupil_ids("p5a_1"),
+        ),
+        "admin/access-log/pupils/": (
+            "municipality_admin",
+            lambda w: "/admin/access-log/pupils/?q=p5a",
+            lambda w: w.pupil_ids("p5a_1", "p5a_2"),
+        ),
+    }
+)
+# Portal pages of development talks and IUPs (tests/portal/test_talk_pages.py): each shows one
+# pupil's documentation (the list: the pupils of my talks) and logs it once.
+HTML_PUPIL_DATA.update(
+    {
+        "talks/": (
+            "principal_norra",
+            lambda w: (_talk_of(w), "/talks/")[1],
+            lambda w: {w.people["p8b_1"].pk},
+        ),
+        "pupils/<int:pupil_id>/talks/new/": (
+            "principal_norra",
+            lambda w: f"/pupils/{w.people['p8b_1'].pk}/talks/new/",
+            lambda w: {w.people["p8b_1"].pk},
+        ),
+        "talks/<int:talk_id>/": (
+            "principal_norra",
+            lambda w: f"/talks/{_talk_of(w)}/",
+            lambda w: {w.people["p8b_1"].pk},
+        ),
+        "talks/<int:talk_id>/publish/": (
+            "principal_norra",
+            lambda w: f"/talks/{_talk_of(w)}/publish/",
+            lambda w: {w.people["p8b_1"].pk},
+        ),
+        "pupils/<int:pupil_id>/iups/new/": (
+            "principal_norra",
+            lambda w: f"/pupils/{w.people['p8b_1'].pk}/iups/new/",
+            lambda w: {w.people["p8b_1"].pk},
+        ),
+        "iups/<int:iup_id>/": (
+            "principal_norra",
+            lambda w: f"/iups/{_iup_of(w)}/",
+            lambda w: {w.people["p8b_1"].pk},
+        ),
+        "iups/<int:iup_id>/publish/": (
+            "principal_norra",
+            lambda w: f"/iups/{_iup_of(w)}/publish/",
+            lambda w: {w.people["p8b_1"].pk},
+        ),
+    }
+)
 PUPIL_DATA_ROUTES = set(PUPIL_DATA) | set(HTML_PUPIL_DATA)
 
 
@@ -283,3 +341,44 @@ def test_every_portal_page_with_pupil_data_writes_one_entry_naming_its_pupils(
     assert len(entries) == 1
     assert set(entries[0].pupil_ids) == expected(world)
     assert entries[0].actor_id == world.users[actor_name].pk
+
+
+# Administration pages (tests/portal/test_admin_pages.py): municipality administrators with a
+# second factor only. None names a pupil of the register: counts, settings, accounts' actions,
+# protected persons outside the register (logged as quarantine.list) and dry-run samples
+# (logged as import.samples), as the API does.
+NO_PUPIL_DATA.update(
+    {
+        "admin/": "administration overview: counts only",
+        "admin/imports/": "import runs: status and counts, no names; the upload form",
+        "admin/imports/sync/": "starts an API import (POST only)",
+        "admin/imports/<int:run_id>/": "import run (dry-run samples logged as import.samples)",
+        "admin/imports/<int:run_id>/progress/": "import run progress: phase and percent",
+        "admin/imports/<int:run_id>/apply/": "applies a dry run (POST only)",
+        "admin/imports/<int:run_id>/cancel/": "cancels a run (POST only)",
+        "admin/quarantine/": "quarantined protected persons (logged as quarantine.list)",
+        "admin/quarantine/<int:person_id>/admit/": "admission (logged as quarantine.admit)",
+        "admin/users/<int:user_id>/active/": "account action (audited as accounts.set_active)",
+        "admin/users/<int:user_id>/admin/": "account action (audited as accounts.set_admin)",
+        "admin/access-log/": "read-log review (logged as access_log.review)",
+        "admin/settings/": "the municipality's settings (changes audited as settings.change)",
+        "admin/settings/lexicon/": "the text guard's word list",
+        "admin/settings/lexicon/enabled/": "the text guard's word list (POST only)",
+    }
+)
+
+# Development talks and IUPs in the portal (tests/portal/test_talk_pages.py): the autosaves,
+# the inline agreed-action forms and the text check answer only with a status and what the
+# teacher just sent (the pages are in HTML_PUPIL_DATA above).
+PORTAL_WRITES = "portal write (POST only): answers with a status and the text just sent"
+NO_PUPIL_DATA.update(
+    {
+        "pupils/<int:pupil_id>/talks/new/autosave/": PORTAL_WRITES,
+        "talks/<int:talk_id>/autosave/": PORTAL_WRITES,
+        "talks/<int:talk_id>/agreements/": PORTAL_WRITES,
+        "talks/<int:talk_id>/agreements/<int:agreement_id>/follow-up/": PORTAL_WRITES,
+        "pupils/<int:pupil_id>/iups/new/autosave/": PORTAL_WRITES,
+        "iups/<int:iup_id>/autosave/": PORTAL_WRITES,
+        "text-guard/findings/": "checks the caller's own text; stores and returns no pupil data",
+    }
+)

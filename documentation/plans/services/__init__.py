@@ -1,0 +1,1 @@
+"""Writes: plans (``plans``), templates (``templates``), the formative log (``formative``)."""

@@ -1,0 +1,1 @@
+"""Views of the administration pages, one module per page family."""
