@@ -18,6 +18,7 @@ from access.policy import (
 from access.readlog.services import access_log_record
 from accounts.policy import require_second_factor
 from documentation.talks import selectors as talk_selectors
+from portal.pupil_sections import pupil_page_sections
 from register.models import Person
 
 
@@ -58,10 +59,11 @@ def pupil_page(request: HttpRequest, pupil_id: int) -> HttpResponse:
         object_ref=f"pupil:{pupil.pk}",
         request=request,
     )
+    sections = pupil_page_sections(actor, pupil, is_staff=is_staff, talks=talks, iups=iups)
     return render(
         request,
         "portal/pupil.html",
-        {"pupil": pupil, "is_staff": is_staff, "talks": talks, "iups": iups},
+        {"pupil": pupil, "is_staff": is_staff, "talks": talks, "iups": iups, **sections},
     )
 
 

@@ -6,32 +6,23 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from access.policy import actor_for, family_children, visible_groups
-from access.readlog.services import access_log_record
+from access.policy import actor_for
+from accounts.policy import second_factor_satisfied
 from municipal.selectors import municipal_settings_get
 from portal.roles import roles_of
+from portal.start_page import start_page
+from portal.talk_common import log_read
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     actor = actor_for(request.user)  # type: ignore[arg-type]
     roles = roles_of(actor)
-    context: dict[str, object] = {"roles": roles}
-    if roles.staff or roles.admin:
-        context["groups"] = list(
-            visible_groups(actor).select_related("organisation").order_by("display_name")[:50]
-        )
-    if roles.guardian:
-        children = list(family_children(actor))
-        context["children"] = children
-        access_log_record(
-            actor=actor.user,
-            actor_role="guardian",
-            pupils={child.pk: "guardian" for child in children},
-            resource="portal.children",
-            request=request,
-        )
-    return render(request, "portal/home.html", context)
+    page = start_page(actor, roles, second_factor=second_factor_satisfied(request))
+    if page.shown or roles.guardian:  # one entry naming every pupil the page shows
+        known = {pk: relation for pk, relation in page.shown.items() if relation}
+        log_read(request, actor, page.shown, "portal.start", known=known)
+    return render(request, "portal/home.html", page.context)
 
 
 def accessibility_statement(request: HttpRequest) -> HttpResponse:
