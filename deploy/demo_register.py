@@ -10,7 +10,8 @@ from pathlib import Path
 
 from django.conf import settings
 
-from access.policy import actor_for, visible_pupils
+from access.documents import staff_pupils
+from access.policy import actor_for
 from accounts.models import InvitationRole, User
 from accounts.services.invitations import invitation_accept, invitation_create
 from core.db import connection
@@ -49,12 +50,7 @@ def _import_demo_register(spec: MunicipalitySpec) -> None:
 
 
 def _demo_people(spec: MunicipalitySpec, password: str) -> list[DemoLogin]:
-    teaching_now = ActivityTeacher.objects.current().filter(activity__in=Activity.objects.current())
-    teacher = _account_of(
-        Person.objects.filter(
-            pk__in=teaching_now.values("duty__person"), user__is_active=True
-        ).order_by("family_name", "given_name", "pk")
-    )
+    teacher, pupil, guardian = _teacher_with_a_family()
     mentor = _account_of(
         Person.objects.filter(
             duties__in=AssignmentRole.objects.filter(role_type="Mentor").values("duty"),
@@ -70,14 +66,31 @@ def _demo_people(spec: MunicipalitySpec, password: str) -> list[DemoLogin]:
         _with_password(teacher, "Teacher (lärare)", spec, password),
         _with_password(mentor, "Mentor", spec, password),
         _with_password(principal, "Principal (rektor)", spec, password),
+        _with_password(pupil, "Pupil (elev)", spec, password),
+        _with_password(guardian, "Guardian (vårdnadshavare)", spec, password),
     ]
-    if teacher is not None:
-        taught = visible_pupils(actor_for(teacher)).filter(user__is_active=True)
-        for pupil_person in taught.order_by("family_name", "given_name", "pk"):
+    return [login for login in logins if login is not None]
+
+
+def _teacher_with_a_family() -> tuple[User | None, User | None, User | None]:
+    """A teacher who documents a pupil with an account whose guardian has one too, so the demo
+    shows the same documents from all three sides."""
+    teaching_now = ActivityTeacher.objects.current().filter(activity__in=Activity.objects.current())
+    teachers = Person.objects.filter(
+        pk__in=teaching_now.values("duty__person"), user__is_active=True
+    ).order_by("family_name", "given_name", "pk")
+    for teacher in teachers[:50]:
+        if teacher.user is None:
+            continue
+        # Pupils the teacher documents (a teacher may also hold an administrative duty).
+        taught = Person.objects.filter(
+            pk__in=staff_pupils(actor_for(teacher.user)), user__is_active=True
+        ).order_by("family_name", "given_name", "pk")
+        for pupil in taught[:40]:
             guardian = (
                 Person.objects.filter(
                     pk__in=Responsible.objects.filter(
-                        pupil=pupil_person, relation_type="Vårdnadshavare"
+                        pupil=pupil, relation_type="Vårdnadshavare"
                     ).values("guardian"),
                     user__is_active=True,
                 )
@@ -85,12 +98,8 @@ def _demo_people(spec: MunicipalitySpec, password: str) -> list[DemoLogin]:
                 .first()
             )
             if guardian is not None:
-                logins.append(_with_password(pupil_person.user, "Pupil (elev)", spec, password))
-                logins.append(
-                    _with_password(guardian.user, "Guardian (vårdnadshavare)", spec, password)
-                )
-                break
-    return [login for login in logins if login is not None]
+                return teacher.user, pupil.user, guardian.user
+    return None, None, None
 
 
 def _account_of(people: object) -> User | None:

@@ -91,8 +91,14 @@ def seed_demo(
         say(f"{spec.name} ({spec.slug}, {spec.domain}): {state}")
         with schema_context(spec.slug):
             logins.append(first_administrator_ensure(spec, onboarding_token, password))
+            made: list[DemoLogin] = []
             for seeder in [*_register_seeders(), *MUNICIPALITY_SEEDERS]:
-                logins.extend(seeder(spec, password))
+                made.extend(seeder(spec, password))
+            logins.extend(made)
+            # Plans, assessments, lärlogg, a talk and an IUP, written as the demo teacher.
+            from deploy.demo_documentation import documentation_seeder
+
+            documentation_seeder(made, spec)
     return logins
 
 

@@ -116,3 +116,18 @@ def test_a_password_changed_since_is_neither_reset_nor_printed(db: None) -> None
     # Then the operator's password is not printed, and not reset
     assert logins[0].password is None
     assert signs_in("larspar.test", DEMO_OPERATOR_EMAIL, "another password entirely")
+
+
+def test_the_demo_school_has_living_documentation(db: None) -> None:
+    from documentation.assessments.models import SummativeAssessment
+    from documentation.plans.models import FormativeEntry, PedagogicalPlan
+    from documentation.talks.models import IUP, DevelopmentTalk
+
+    seed_demo(SPECS)
+    for spec in SPECS:
+        with schema_context(spec.slug):
+            assert PedagogicalPlan.objects.filter(published_at__isnull=False).count() == 1
+            assert FormativeEntry.objects.count() == 2
+            assert SummativeAssessment.objects.count() >= 3
+            assert DevelopmentTalk.objects.filter(published_at__isnull=False).count() == 1
+            assert IUP.objects.filter(published_at__isnull=False).count() == 1
