@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 WITH_SERVICES = $(PY) -m deploy.devservices run
 
-.PHONY: install demo test lint typecheck check-migrations pytest bench bench-onboarding messages clean
+.PHONY: install demo test lint typecheck check-migrations pytest bench bench-onboarding bench-import bench-fairness bench-grid messages screenshots clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required") if sys.version_info < (3, 11) else None'
@@ -35,10 +35,23 @@ check-migrations:
 pytest:
 	$(PY) -m pytest -q
 
-bench: bench-onboarding
+bench: bench-onboarding bench-import bench-fairness bench-grid
 
 bench-onboarding: install
 	$(WITH_SERVICES) --profile bench -- $(PY) -m pytest -q -s tests/benchmarks/test_onboarding.py -p no:randomly
+
+bench-import: install
+	$(WITH_SERVICES) --profile bench -- $(PY) -m pytest -q -s tests/benchmarks/test_import.py -p no:randomly
+
+bench-fairness: install
+	$(WITH_SERVICES) --profile bench -- $(PY) -m pytest -q -s tests/benchmarks/test_fairness.py -p no:randomly
+
+bench-grid: install
+	$(WITH_SERVICES) --profile bench -- $(PY) -m pytest -q -s tests/benchmarks/test_grid.py -p no:randomly
+
+# Pictures of every page per role in docs/screenshots/, from the browser tests (Debian's Chromium).
+screenshots: install messages
+	$(WITH_SERVICES) --profile screenshots -- $(PY) -m deploy.screenshots
 
 clean:
 	rm -rf .state $(VENV)
