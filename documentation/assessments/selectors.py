@@ -86,12 +86,15 @@ _RELATION_SQL_MAX = 1024
 
 
 def _relation_key(actor: Actor, order: tuple[str, ...]) -> tuple[Any, ...]:
+    """Everything access.policy.relation_conditions reads from the actor (keep in step with it:
+    test_grid_service proves the cached CASE agrees with staff_pupils for every actor)."""
     user, settings = actor.user, actor.settings
     return (
         connection.schema_name,
         user.pk,
         user.is_active,
         user.is_municipality_admin,
+        user.is_school_staff,
         actor.on,
         tuple(settings.guardian_relation_types),
         tuple(settings.assignment_roles_with_access),
