@@ -237,6 +237,7 @@ def _execute(run: ImportRun, stage: Stage) -> None:
             started = time.monotonic()
             accounts = None
             if _anything_changed(read):
+                _refresh_statistics()
                 accounts = accounts_sync(settings=municipal_settings_get(), today=today())
             timings["accounts"] = round(time.monotonic() - started, 3)
             _quarantine(run, read)
@@ -283,6 +284,22 @@ def _check_threshold(read: ReadResult, *, extra_issues: list[SourceIssue]) -> No
             " nothing was applied. Download the error report for the details.",
             [*read.issues, *extra_issues],
         )
+
+
+REGISTER_TABLES = (
+    "register_organisation", "register_person", "register_email", "register_enrolment",
+    "register_responsible", "register_group", "register_groupmembership", "register_duty",
+    "register_assignmentrole", "register_activity", "register_activity_groups",
+    "register_activityteacher",
+)  # fmt: skip
+
+
+def _refresh_statistics() -> None:
+    """Bulk changes leave the planner's statistics stale until autovacuum comes by; the access
+    policy's subqueries then get plans that are quadratic in the number of pupils. ANALYZE
+    samples a bounded number of rows per table, so this stays cheap for a large municipality."""
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE " + ", ".join(REGISTER_TABLES))
 
 
 def _anything_changed(read: ReadResult) -> bool:
