@@ -1,0 +1,185 @@
+"""Benchmark: a small municipality's import while a large one's runs (`make bench-fairness`).
+
+A real Celery worker consumes the ``imports`` queue with the pool the design relies on: prefork,
+``--concurrency 2`` (one process per core of the benchmark machine), ``-O fair`` and a prefetch
+multiplier of 1 with late acknowledgement (config/celery.py): a running import holds its child
+process and its unacknowledged message, so the worker reserves at most one more message and
+hands it to the idle child at once. Runs of different municipalities never wait for each other
+in the worker; runs of one municipality are serialised by the import's advisory lock.
+
+Municipalities (onboarded for the benchmark, committed, dropped afterwards): one with the
+100,000-pupil bundle of the import benchmark, and several with a 1,000-pupil bundle (about
+2,170 persons), each imported once, so that every small run is a first import of the same data:
+
+1. two small runs at once (warms both pool processes; not measured);
+2. ``SOLO_RUNS`` small runs alone, one after another: the solo time is their median;
+3. the large run is queued; as soon as it is ``running`` in the database, a small run is queued
+   (``fairness_small_*``, the figures of the issue); when the large run reaches its apply phase
+   (one long transaction in PostgreSQL), another one (``fairness_small_apply_*``).
+
+A small run's time is from ``created_at`` (queued by this process) to ``finished_at`` (written
+by the worker): what an administrator waits. ``fairness_small_start`` is ``created_at`` to
+``started_at``; ``fairness_small_slowdown`` = time under load / solo time. Goals (issue): the
+small run starts within 5 s and finishes within twice its solo time; asserted for both small
+runs under load.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from django_tenants.utils import schema_context
+
+from integrations.models import ImportPhase, ImportRun, ImportStatus
+from integrations.services.runs import import_run_create
+from tests.benchmarks.conftest import (
+    REPO_ROOT,
+    bench,
+    bench_municipality,
+    child_env,
+    load_average,
+    note,
+    synthetic_bundles,
+)
+
+LARGE_PUPILS = int(os.environ.get("BENCH_FAIRNESS_PUPILS", "100000"))
+SMALL_PUPILS = 1000
+SEED = 1
+SOLO_RUNS = 3
+GOAL_START_SECONDS = 5.0
+GOAL_SLOWDOWN = 2.0
+RUN_TIMEOUT = 1800.0  # the task's hard time limit
+
+
+@contextmanager
+def import_worker() -> Iterator[str]:
+    """A Celery worker on the imports queue: prefork, 2 processes, fair, prefetch 1."""
+    from config.celery import app
+
+    hostname = f"bench-imports-{os.getpid()}@{socket.gethostname()}"
+    with app.connection_for_write() as broker:  # nothing left over from an aborted run
+        broker.default_channel.queue_purge("imports")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "--quiet", "-A", "config", "worker", "-P", "prefork",
+         "--concurrency", "2", "-O", "fair", "--prefetch-multiplier", "1", "-Q", "imports",
+         "-n", hostname, "--without-gossip", "--without-mingle", "--without-heartbeat",
+         "-l", "warning"],
+        cwd=REPO_ROOT, env=child_env(),
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not app.control.ping(destination=[hostname], timeout=0.5):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the benchmark's worker did not start")
+        yield hostname
+    finally:
+        process.terminate()
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def queue_run(schema: str, folder: Path) -> tuple[str, int]:
+    with schema_context(schema):
+        run = import_run_create(source="ss12000-files", source_path=str(folder), trigger="command")
+    return schema, run.pk
+
+
+def fetch(run: tuple[str, int]) -> ImportRun:
+    with schema_context(run[0]):
+        return ImportRun.objects.get(pk=run[1])
+
+
+def wait_for(run: tuple[str, int], *, status: str = "", phase: str = "") -> ImportRun:
+    deadline = time.monotonic() + RUN_TIMEOUT
+    while time.monotonic() < deadline:
+        current = fetch(run)
+        if current.is_finished:
+            return current
+        if (status and current.status == status) or (phase and current.phase == phase):
+            return current
+        time.sleep(0.05)
+    raise AssertionError(f"run {run} did not get there in {RUN_TIMEOUT} s")
+
+
+def finished(run: tuple[str, int]) -> ImportRun:
+    done = wait_for(run)
+    assert (done.status, done.failure) == (ImportStatus.SUCCEEDED, ""), (run, done.failure)
+    return done
+
+
+def total_seconds(run: ImportRun) -> float:
+    assert run.finished_at
+    assert run.created_at
+    return (run.finished_at - run.created_at).total_seconds()
+
+
+def start_seconds(run: ImportRun) -> float:
+    assert run.started_at
+    assert run.created_at
+    return (run.started_at - run.created_at).total_seconds()
+
+
+def test_fairness(committed: None) -> None:
+    note(f"machine: {load_average()} at start")
+    large_bundle, _same = synthetic_bundles(LARGE_PUPILS, SEED)
+    small_bundle, _same = synthetic_bundles(SMALL_PUPILS, SEED)
+    large = bench_municipality(10, "large")
+    small = iter([bench_municipality(11 + n, "small") for n in range(SOLO_RUNS + 4)])
+
+    with import_worker():
+        warm = [queue_run(next(small), small_bundle) for _ in range(2)]
+        for warming in warm:
+            finished(warming)
+
+        solo = []
+        for _ in range(SOLO_RUNS):
+            solo.append(finished(queue_run(next(small), small_bundle)))
+        solo_seconds = statistics.median(total_seconds(r) for r in solo)
+        note(f"solo runs: {[round(total_seconds(r), 3) for r in solo]} s")
+        note(f"machine: {load_average()} after the solo runs")
+
+        big = queue_run(large, large_bundle)
+        big_running = wait_for(big, status=ImportStatus.RUNNING)
+        assert big_running.status == ImportStatus.RUNNING, big_running.failure
+        during_read = finished(queue_run(next(small), small_bundle))
+        big_now = fetch(big)
+        note(f"large run after the first small one: {big_now.status}, phase {big_now.phase}")
+        assert big_now.status == ImportStatus.RUNNING, "the large run ended before the small one"
+
+        during_apply = None
+        if wait_for(big, phase=ImportPhase.APPLYING).status == ImportStatus.RUNNING:
+            during_apply = finished(queue_run(next(small), small_bundle))
+            big_now = fetch(big)
+            note(f"large run after the second small one: {big_now.status}, {big_now.phase}")
+            if big_now.status != ImportStatus.RUNNING:
+                note("the large run ended before the second small one: not a run under load")
+                during_apply = None
+        big_done = finished(big)
+        note(f"machine: {load_average()} at the end")
+
+    bench("fairness_small_solo", solo_seconds, "s")
+    bench("fairness_small_start", start_seconds(during_read), "s")
+    bench("fairness_small_with_load", total_seconds(during_read), "s")
+    bench("fairness_small_slowdown", total_seconds(during_read) / solo_seconds, "x")
+    if during_apply is not None:
+        bench("fairness_small_apply_start", start_seconds(during_apply), "s")
+        bench("fairness_small_apply_with_load", total_seconds(during_apply), "s")
+        bench("fairness_small_apply_slowdown", total_seconds(during_apply) / solo_seconds, "x")
+    bench("fairness_large_run", total_seconds(big_done), "s")
+    note(f"large run phases: {big_done.timings}")
+
+    for loaded in [during_read, during_apply]:
+        if loaded is not None:
+            assert start_seconds(loaded) <= GOAL_START_SECONDS
+            assert total_seconds(loaded) <= GOAL_SLOWDOWN * solo_seconds
