@@ -209,6 +209,7 @@ class ChildRun:
     failure: str
     counts: dict[str, Any]
     timings: dict[str, float]
+    commit_seconds: float  # the longest COMMIT during import_run_execute(): the apply's
 
 
 def import_in_child(schema: str, folder: Path) -> ChildRun:
@@ -236,6 +237,7 @@ def import_in_child(schema: str, folder: Path) -> ChildRun:
         failure=result["failure"],
         counts=result["counts"],
         timings=result["timings"],
+        commit_seconds=result["commit_seconds"],
     )
 
 

@@ -8,8 +8,8 @@ hands it to the idle child at once. Runs of different municipalities never wait 
 in the worker; runs of one municipality are serialised by the import's advisory lock.
 
 Municipalities (onboarded for the benchmark, committed, dropped afterwards): one with the
-100,000-pupil bundle of the import benchmark, and several with a 1,000-pupil bundle (about
-2,170 persons), each imported once, so that every small run is a first import of the same data:
+100,000-pupil bundle of the import benchmark, and several with a 1,000-pupil bundle (2,137
+persons), each imported once, so that every small run is a first import of the same data:
 
 1. two small runs at once (warms both pool processes; not measured);
 2. ``SOLO_RUNS`` small runs alone, one after another: the solo time is their median;
@@ -17,9 +17,11 @@ Municipalities (onboarded for the benchmark, committed, dropped afterwards): one
    (``fairness_small_*``, the figures of the issue); when the large run reaches its apply phase
    (one long transaction in PostgreSQL), another one (``fairness_small_apply_*``).
 
-A small run's time is from ``created_at`` (queued by this process) to ``finished_at`` (written
-by the worker): what an administrator waits. ``fairness_small_start`` is ``created_at`` to
-``started_at``; ``fairness_small_slowdown`` = time under load / solo time. Goals (issue): the
+A small run's time is from just before this process creates and queues it until this process
+sees it finished (polling every 20 ms; a run's end is visible only once its apply transaction
+has committed, and ``finished_at`` is written before that COMMIT): what an administrator waits.
+``fairness_small_start`` is ``created_at`` to ``started_at`` (both written by the product);
+``fairness_small_slowdown`` = time under load / solo time. Goals (issue): the
 small run starts within 5 s and finishes within twice its solo time; asserted for both small
 runs under load.
 """
@@ -34,6 +36,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from django_tenants.utils import schema_context
@@ -89,39 +92,48 @@ def import_worker() -> Iterator[str]:
             process.wait()
 
 
-def queue_run(schema: str, folder: Path) -> tuple[str, int]:
+@dataclass
+class Queued:
+    schema: str
+    pk: int
+    queued_at: float  # time.monotonic() just before the run was created and queued
+    done_at: float = 0.0  # when this process first saw it finished (committed)
+
+    @property
+    def seconds(self) -> float:
+        return self.done_at - self.queued_at
+
+
+def queue_run(schema: str, folder: Path) -> Queued:
+    queued_at = time.monotonic()
     with schema_context(schema):
         run = import_run_create(source="ss12000-files", source_path=str(folder), trigger="command")
-    return schema, run.pk
+    return Queued(schema, run.pk, queued_at)
 
 
-def fetch(run: tuple[str, int]) -> ImportRun:
-    with schema_context(run[0]):
-        return ImportRun.objects.get(pk=run[1])
+def fetch(queued: Queued) -> ImportRun:
+    with schema_context(queued.schema):
+        return ImportRun.objects.get(pk=queued.pk)
 
 
-def wait_for(run: tuple[str, int], *, status: str = "", phase: str = "") -> ImportRun:
+def wait_for(queued: Queued, *, status: str = "", phase: str = "") -> ImportRun:
+    """Polls every 20 ms until the run has ``status`` or ``phase``, or is finished."""
     deadline = time.monotonic() + RUN_TIMEOUT
     while time.monotonic() < deadline:
-        current = fetch(run)
+        current = fetch(queued)
         if current.is_finished:
+            queued.done_at = queued.done_at or time.monotonic()
             return current
         if (status and current.status == status) or (phase and current.phase == phase):
             return current
-        time.sleep(0.05)
-    raise AssertionError(f"run {run} did not get there in {RUN_TIMEOUT} s")
+        time.sleep(0.02)
+    raise AssertionError(f"run {queued} did not get there in {RUN_TIMEOUT} s")
 
 
-def finished(run: tuple[str, int]) -> ImportRun:
-    done = wait_for(run)
-    assert (done.status, done.failure) == (ImportStatus.SUCCEEDED, ""), (run, done.failure)
+def finished(queued: Queued) -> ImportRun:
+    done = wait_for(queued)
+    assert (done.status, done.failure) == (ImportStatus.SUCCEEDED, ""), (queued, done.failure)
     return done
-
-
-def total_seconds(run: ImportRun) -> float:
-    assert run.finished_at
-    assert run.created_at
-    return (run.finished_at - run.created_at).total_seconds()
 
 
 def start_seconds(run: ImportRun) -> float:
@@ -144,42 +156,49 @@ def test_fairness(committed: None) -> None:
 
         solo = []
         for _ in range(SOLO_RUNS):
-            solo.append(finished(queue_run(next(small), small_bundle)))
-        solo_seconds = statistics.median(total_seconds(r) for r in solo)
-        note(f"solo runs: {[round(total_seconds(r), 3) for r in solo]} s")
+            queued = queue_run(next(small), small_bundle)
+            finished(queued)
+            solo.append(queued.seconds)
+        solo_seconds = statistics.median(solo)
+        note(f"solo runs: {[round(seconds, 3) for seconds in solo]} s")
         note(f"machine: {load_average()} after the solo runs")
 
         big = queue_run(large, large_bundle)
         big_running = wait_for(big, status=ImportStatus.RUNNING)
         assert big_running.status == ImportStatus.RUNNING, big_running.failure
-        during_read = finished(queue_run(next(small), small_bundle))
+        during_read = queue_run(next(small), small_bundle)
+        during_read_run = finished(during_read)
         big_now = fetch(big)
         note(f"large run after the first small one: {big_now.status}, phase {big_now.phase}")
         assert big_now.status == ImportStatus.RUNNING, "the large run ended before the small one"
 
-        during_apply = None
+        during_apply: Queued | None = None
+        during_apply_run = None
         if wait_for(big, phase=ImportPhase.APPLYING).status == ImportStatus.RUNNING:
-            during_apply = finished(queue_run(next(small), small_bundle))
+            during_apply = queue_run(next(small), small_bundle)
+            during_apply_run = finished(during_apply)
             big_now = fetch(big)
             note(f"large run after the second small one: {big_now.status}, {big_now.phase}")
             if big_now.status != ImportStatus.RUNNING:
                 note("the large run ended before the second small one: not a run under load")
-                during_apply = None
+                during_apply = during_apply_run = None
         big_done = finished(big)
         note(f"machine: {load_average()} at the end")
 
     bench("fairness_small_solo", solo_seconds, "s")
-    bench("fairness_small_start", start_seconds(during_read), "s")
-    bench("fairness_small_with_load", total_seconds(during_read), "s")
-    bench("fairness_small_slowdown", total_seconds(during_read) / solo_seconds, "x")
-    if during_apply is not None:
-        bench("fairness_small_apply_start", start_seconds(during_apply), "s")
-        bench("fairness_small_apply_with_load", total_seconds(during_apply), "s")
-        bench("fairness_small_apply_slowdown", total_seconds(during_apply) / solo_seconds, "x")
-    bench("fairness_large_run", total_seconds(big_done), "s")
+    bench("fairness_small_start", start_seconds(during_read_run), "s")
+    bench("fairness_small_with_load", during_read.seconds, "s")
+    bench("fairness_small_slowdown", during_read.seconds / solo_seconds, "x")
+    if during_apply is not None and during_apply_run is not None:
+        bench("fairness_small_apply_start", start_seconds(during_apply_run), "s")
+        bench("fairness_small_apply_with_load", during_apply.seconds, "s")
+        bench("fairness_small_apply_slowdown", during_apply.seconds / solo_seconds, "x")
+    bench("fairness_large_run", big.seconds, "s")
     note(f"large run phases: {big_done.timings}")
 
-    for loaded in [during_read, during_apply]:
-        if loaded is not None:
-            assert start_seconds(loaded) <= GOAL_START_SECONDS
-            assert total_seconds(loaded) <= GOAL_SLOWDOWN * solo_seconds
+    loaded = [(during_read_run, during_read)]
+    if during_apply is not None and during_apply_run is not None:
+        loaded.append((during_apply_run, during_apply))
+    for run, queued in loaded:
+        assert start_seconds(run) <= GOAL_START_SECONDS
+        assert queued.seconds <= GOAL_SLOWDOWN * solo_seconds
