@@ -17,16 +17,15 @@ from typing import Any
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Case, CharField, OuterRef, Q, QuerySet, Value, When
-from django.db.models.expressions import RawSQL
 
 from access.documents import (
     FAMILY_RELATIONS,
     SHARED_VISIBILITY,
-    STAFF_DOCUMENT_RELATIONS,
+    STAFF_RELATION_ORDER,
     pupil_documents,
     staff_groups,
 )
-from access.policy import Actor, pupils, relation_conditions
+from access.policy import Actor, pupils, relation_annotation
 from accounts.models import User
 from core import request_cache
 from core.db import connection
@@ -43,9 +42,6 @@ from documentation.assessments.models import (
 from register.models import Group, GroupMembership, Person
 from register.models.choices import SecurityMarking
 
-# Relations that let staff write and read documentation, in the policy's priority order.
-STAFF_RELATION_ORDER = ("teacher", "mentor", "assignment", "principal")
-assert set(STAFF_RELATION_ORDER) == STAFF_DOCUMENT_RELATIONS, "access.documents changed"
 FAMILY_RELATION_ORDER = ("self", "guardian")
 AUTHOR_RELATION = "author"
 
@@ -60,81 +56,6 @@ def assessment_settings_get() -> AssessmentSettings:
 
 def is_staff(user: User) -> bool:
     return bool(user.is_school_staff or user.is_municipality_admin)
-
-
-# --- Relations (for the read log) ----------------------------------------------------------------
-
-
-def _relation_case(actor: Actor, order: tuple[str, ...]) -> Case:
-    """The first relation of ``order`` that holds for a pupil, "" when none does (inactive
-    users reach nobody, as in access.documents)."""
-    conditions = dict(relation_conditions(actor)) if actor.user.is_active else {}
-    return Case(
-        *(When(conditions[name], then=Value(name)) for name in order if name in conditions),
-        default=Value(""),
-        output_field=CharField(),
-    )
-
-
-# Compiled relation CASEs, by everything their SQL depends on (see _relation_key). Building the
-# policy's nested querysets and compiling them costs tens of milliseconds of CPU per request,
-# more than the rest of a 300-cell grid save; the SQL text and parameters are a pure function
-# of the key (what the relations find is decided when the statement runs), so it is compiled
-# once per worker process and key.
-_RELATION_SQL: dict[tuple[Any, ...], tuple[str, tuple[Any, ...]]] = {}
-_RELATION_SQL_MAX = 1024
-
-
-def _relation_key(actor: Actor, order: tuple[str, ...]) -> tuple[Any, ...]:
-    """Everything access.policy.relation_conditions reads from the actor (keep in step with it:
-    test_grid_service proves the cached CASE agrees with staff_pupils for every actor)."""
-    user, settings = actor.user, actor.settings
-    return (
-        connection.schema_name,
-        user.pk,
-        user.is_active,
-        user.is_municipality_admin,
-        user.is_school_staff,
-        actor.on,
-        tuple(settings.guardian_relation_types),
-        tuple(settings.assignment_roles_with_access),
-        order,
-    )
-
-
-def relation_annotation(actor: Actor, order: tuple[str, ...]) -> RawSQL:
-    """``_relation_case`` for a Person query (its table unaliased), compiled once per key."""
-    key = _relation_key(actor, order)
-    compiled = _RELATION_SQL.get(key)
-    if compiled is None:
-        query = Person.objects.all().query
-        case = _relation_case(actor, order).resolve_expression(query)
-        sql, params = query.get_compiler(connection=connection).compile(case)
-        compiled = (sql, tuple(params))
-        if len(_RELATION_SQL) >= _RELATION_SQL_MAX:
-            _RELATION_SQL.clear()
-        _RELATION_SQL[key] = compiled
-    # Django's own compiled SQL with its parameters kept apart: nothing from a request in it.
-    return RawSQL(compiled[0], compiled[1], output_field=CharField())  # noqa: S611
-
-
-def staff_pupil_relations(actor: Actor, pupil_ids: set[int]) -> dict[int, str]:
-    """Of ``pupil_ids``, those the actor writes about as staff (exactly
-    ``access.documents.staff_pupils``), with the relation that allows it (teacher before
-    mentor, ...). One query.
-
-    The relation is computed once, as a CASE over the staff relations, and pupils whose CASE
-    is empty are dropped here: filtering with staff_pupils() as well would build and send every
-    relation's subquery twice, which costs more than the rest of a 300-cell grid save.
-    tests/documentation/assessments/test_grid_service.py proves the two agree for every actor.
-    """
-    rows = (
-        pupils()
-        .filter(pk__in=pupil_ids)
-        .annotate(relation=relation_annotation(actor, STAFF_RELATION_ORDER))
-        .values_list("pk", "relation")
-    )
-    return {pk: relation for pk, relation in rows if relation}
 
 
 # --- Matrices ------------------------------------------------------------------------------------

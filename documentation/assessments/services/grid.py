@@ -35,7 +35,7 @@ from django.db.models import Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from access.documents import DocumentAccessDenied
+from access.documents import DocumentAccessDenied, staff_pupil_relations
 from access.policy import Actor
 from core.db import connection
 from core.logging import request_id_var
@@ -48,7 +48,7 @@ from documentation.assessments.models import (
     SummativeAssessment,
     SummativeAssessmentHistory,
 )
-from documentation.assessments.selectors import author_name, staff_pupil_relations
+from documentation.assessments.selectors import author_name
 
 MAX_CELLS = 3000
 MAX_COMMENT = 4000

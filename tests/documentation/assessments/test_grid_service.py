@@ -8,7 +8,7 @@ import pytest
 from django.db import DatabaseError, transaction
 from django_tenants.utils import schema_context
 
-from access.documents import DocumentAccessDenied, staff_pupils
+from access.documents import DocumentAccessDenied, staff_pupil_relations, staff_pupils
 from access.policy import actor_for
 from documentation.assessments.errors import InvalidInput, MatrixNotOpen
 from documentation.assessments.guard import TextGuardRefused
@@ -19,7 +19,7 @@ from documentation.assessments.models import (
     SummativeAssessment,
     SummativeAssessmentHistory,
 )
-from documentation.assessments.selectors import grid_read, staff_pupil_relations
+from documentation.assessments.selectors import grid_read
 from documentation.assessments.services.grid import CellInput, grid_save
 from documentation.textguard.models import Acknowledgement
 from register.models import GroupMembership
