@@ -170,3 +170,22 @@ class RegisterConnection(models.Model):
 
     def __str__(self) -> str:
         return f"RegisterConnection({self.source})"
+
+
+class RegisterIdKey(models.Model):
+    """The municipality's own key for ids derived from register rows that carry none (CSV
+    exports, non-UUID SS 12000 ids). One row, made at random on first use and never changed:
+    deriving it from the server's SECRET_KEY would change every derived id (so every account's
+    link to its person) the day that key is rotated."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    key = models.BinaryField(max_length=32)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(id=1), name="single_register_id_key")
+        ]
+
+    def __str__(self) -> str:
+        return "RegisterIdKey"  # never the key

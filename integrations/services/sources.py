@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import secrets
 from collections.abc import Iterator
 from typing import Any
-
-from django.conf import settings
 
 from core.db import connection
 from integrations.models import ImportRun, ImportSource, RegisterCheckpoint, RegisterConnection
@@ -17,12 +14,17 @@ ALL_ENTITIES = frozenset(Entity)
 
 
 def tenant_id_secret() -> bytes:
-    """Keys the ids derived for rows without register ids (CSV): per municipality, not guessable
-    from a civic number without the server's secret."""
-    return hmac.new(
-        settings.SECRET_KEY.encode(), f"register-ids:{connection.schema_name}".encode(),
-        hashlib.sha256,
-    ).digest()  # fmt: skip
+    """Keys the ids derived for rows without register ids (CSV): per municipality, random, kept
+    in its own schema (RegisterIdKey), so not guessable from a civic number and independent of
+    the server's SECRET_KEY. Made on first use; concurrent first uses agree on one key."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO integrations_registeridkey (id, key, created_at)"
+            " VALUES (1, %s, now()) ON CONFLICT (id) DO NOTHING",
+            [secrets.token_bytes(32)],
+        )
+        cursor.execute("SELECT key FROM integrations_registeridkey WHERE id = 1")
+        return bytes(cursor.fetchone()[0])
 
 
 class OpenedSource:
