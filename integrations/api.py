@@ -305,9 +305,9 @@ class ImportRunApplyApi(ImportsApiView):
             raise Conflict(
                 _("This dry run is already applied by run %(run)d.") % {"run": applying.pk}
             )
-        user, _trigger = _requester(request)
+        user, trigger = _requester(request)
         try:
-            run = import_run_apply_dry_run(dry_run=dry_run, requested_by=user)
+            run = import_run_apply_dry_run(dry_run=dry_run, trigger=trigger, requested_by=user)
         except ImportFailed as refused:
             raise serializers.ValidationError({"detail": str(refused)}) from None
         run = import_run_get(run_id=run.pk)

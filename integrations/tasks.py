@@ -10,6 +10,7 @@ from config.celery import app
 from integrations.services.reaper import import_runs_reap
 from integrations.services.runs import ImportBusy, import_run_execute
 from integrations.services.schedules import scheduled_import_start
+from integrations.services.upload_purge import import_uploads_purge
 from worker.base import PlatformTask
 from worker.dispatch import fan_out
 
@@ -18,6 +19,7 @@ from worker.dispatch import fan_out
 # harmless: the decision locks the connection row).
 SCHEDULE_JITTER = 20.0
 REAPER_JITTER = 30.0
+PURGE_JITTER = 600.0
 
 
 @app.task(bind=True, soft_time_limit=1500, time_limit=1800, max_retries=None)
@@ -44,6 +46,12 @@ def reap_import_runs() -> dict[str, Any]:
     return import_runs_reap().__dict__
 
 
+@app.task(soft_time_limit=120, time_limit=180)
+def purge_import_uploads() -> dict[str, Any]:
+    """In one municipality: deletes uploaded exports that no run needs any more."""
+    return import_uploads_purge().__dict__
+
+
 @app.task(base=PlatformTask, soft_time_limit=30, time_limit=60)
 def dispatch_scheduled_imports(jitter_seconds: float = SCHEDULE_JITTER) -> list[str]:
     """Dispatcher (beat, every minute): one scheduler task per serving municipality."""
@@ -54,3 +62,9 @@ def dispatch_scheduled_imports(jitter_seconds: float = SCHEDULE_JITTER) -> list[
 def dispatch_import_reaper(jitter_seconds: float = REAPER_JITTER) -> list[str]:
     """Dispatcher (beat, every 2 minutes): one reaper task per serving municipality."""
     return fan_out(reap_import_runs, queue="default", jitter_seconds=jitter_seconds)
+
+
+@app.task(base=PlatformTask, soft_time_limit=30, time_limit=60)
+def dispatch_import_uploads_purge(jitter_seconds: float = PURGE_JITTER) -> list[str]:
+    """Dispatcher (beat, nightly): one upload purge per serving municipality."""
+    return fan_out(purge_import_uploads, queue="default", jitter_seconds=jitter_seconds)

@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 
 from django.db import transaction
 from django.utils import timezone
@@ -101,16 +102,28 @@ def import_run_create(
     return run
 
 
+class DryRunInputGone(ImportFailed):
+    """The dry run's upload was deleted (services/upload_purge): it can no longer be applied."""
+
+
 @transaction.atomic
-def import_run_apply_dry_run(*, dry_run: ImportRun, requested_by: User | None) -> ImportRun:
+def import_run_apply_dry_run(
+    *, dry_run: ImportRun, trigger: str, requested_by: User | None
+) -> ImportRun:
     """Applies what a dry run showed: a new run over the same input that refuses to apply if
-    the diff is not the one shown."""
+    the diff is not the one shown. ``trigger`` is who applies it now (the dry run's own may
+    differ: a dry run by API token applied by an administrator in the portal)."""
     if not dry_run.dry_run or dry_run.status != ImportStatus.SUCCEEDED:
         raise ImportFailed("Only a finished dry run can be applied.")
+    if dry_run.source_path and not Path(dry_run.source_path).exists():
+        raise DryRunInputGone(
+            "The dry run's upload has been deleted (uploads are kept for a limited time); "
+            "upload the export again and run a new dry run."
+        )
     return import_run_create(
         source=dry_run.source,
         source_path=dry_run.source_path,
-        trigger=dry_run.trigger,
+        trigger=trigger,
         incremental=dry_run.incremental,
         requested_by=requested_by,
         applies_dry_run=dry_run,

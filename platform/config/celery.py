@@ -70,6 +70,12 @@ app.conf.beat_schedule = {
         "schedule": 120.0,
         "options": {"queue": "default", "expires": 110},
     },
+    # Uploaded exports hold personal data: deleted once no run needs them (services/upload_purge).
+    "dispatch-import-uploads-purge": {
+        "task": "integrations.tasks.dispatch_import_uploads_purge",
+        "schedule": crontab(hour=3, minute=40),
+        "options": {"queue": "default"},
+    },
 }
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(lambda: settings.INSTALLED_APPS)

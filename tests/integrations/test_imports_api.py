@@ -443,6 +443,46 @@ def test_applying_a_dry_run_fails_cleanly_when_the_register_changed_since(
     )
 
 
+def test_a_dry_run_by_token_applied_by_an_admin_is_recorded_as_the_admins(
+    tenant_a: Municipality, bundle_zip: bytes
+) -> None:
+    # Given a dry run started through the API with a token
+    created = (
+        token_client()
+        .post(IMPORTS, {"source": "ss12000-files", "dry_run": "true", "file": upload(bundle_zip)})
+        .json()
+    )
+    dry = execute(TENANT_A.slug, created["id"])
+    assert dry.trigger == "api"
+    # When an administrator applies it
+    client, admin = admin_client()
+    body = client.post(f"{IMPORTS}/{dry.pk}/apply").json()
+    # Then the applying run carries the administrator's trigger, not the dry run's
+    assert (body["trigger"], body["requested_by"]) == ("admin", admin.username)
+
+
+def test_a_dry_run_whose_upload_was_purged_is_refused_and_nothing_is_queued(
+    tenant_a: Municipality, bundle_zip: bytes
+) -> None:
+    client, _admin = admin_client()
+    created = client.post(
+        IMPORTS, {"source": "ss12000-files", "dry_run": "true", "file": upload(bundle_zip)}
+    ).json()
+    dry = execute(TENANT_A.slug, created["id"])
+    # Given its upload was deleted by the purge (kept for a limited time)
+    Path(dry.source_path).unlink()
+    before = runs(TENANT_A.slug)
+    # When it is applied
+    response = client.post(f"{IMPORTS}/{dry.pk}/apply")
+    # Then the request is refused with the reason, and no run is created
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "The dry run's upload has been deleted (uploads are kept for a limited "
+        "time); upload the export again and run a new dry run."
+    }
+    assert runs(TENANT_A.slug) == before
+
+
 def test_only_a_succeeded_dry_run_can_be_applied(tenant_a: Municipality) -> None:
     run = queued_run(TENANT_A.slug)
     client, _admin = admin_client()

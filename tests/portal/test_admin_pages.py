@@ -345,6 +345,31 @@ def test_an_admin_uploads_a_bundle_dry_runs_it_and_applies_it(
     assert f'href="/admin/imports/{applying.pk}/"' in history
 
 
+def test_a_dry_run_whose_upload_was_purged_is_not_applied_and_says_why(
+    tenant_a: object, bundle_zip: bytes
+) -> None:
+    # Given a succeeded dry run of an upload that the nightly purge has since deleted
+    client, _admin = admin_in()
+    client.post(
+        "/admin/imports/",
+        {
+            "source": "ss12000-files",
+            "dry_run": "on",
+            "file": SimpleUploadedFile("e.zip", bundle_zip),
+        },
+    )
+    with schema_context(TENANT_A.slug):
+        dry = execute(TENANT_A.slug, ImportRun.objects.get().pk)
+    Path(dry.source_path).unlink()
+    # When the administrator applies it
+    response = client.post(f"/admin/imports/{dry.pk}/apply/", follow=True)
+    # Then they stay on the dry run, told in Swedish why, and no run was created
+    assert response.redirect_chain == [(f"/admin/imports/{dry.pk}/", 302)]
+    assert "Provkörningens uppladdade fil har tagits bort" in page_text(response)
+    with schema_context(TENANT_A.slug):
+        assert list(ImportRun.objects.values_list("pk", flat=True)) == [dry.pk]
+
+
 def test_an_upload_that_is_no_export_is_refused_with_the_reason(
     tenant_a: object, media_root: Path
 ) -> None:

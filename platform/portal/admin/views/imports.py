@@ -21,6 +21,7 @@ from integrations.selectors import (
     register_api_configured,
 )
 from integrations.services.runs import (
+    DryRunInputGone,
     ImportFailed,
     import_run_apply_dry_run,
     import_run_cancel,
@@ -217,7 +218,18 @@ def import_apply(request: HttpRequest, run_id: int) -> HttpResponse:
         )
         return redirect("portal:admin-import", run_id=applying.pk)
     try:
-        run = import_run_apply_dry_run(dry_run=dry_run, requested_by=admin_of(request))
+        run = import_run_apply_dry_run(
+            dry_run=dry_run, trigger=ImportTrigger.ADMIN, requested_by=admin_of(request)
+        )
+    except DryRunInputGone:
+        messages.error(
+            request,
+            _(
+                "The dry run's upload has been deleted (uploads are kept for a limited time). "
+                "Upload the export again and run a new dry run."
+            ),
+        )
+        return redirect("portal:admin-import", run_id=dry_run.pk)
     except ImportFailed:
         messages.error(request, _("Only a dry run that succeeded can be applied."))
         return redirect("portal:admin-import", run_id=dry_run.pk)
