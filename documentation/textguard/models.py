@@ -73,7 +73,8 @@ class LexiconVersion(models.Model):
 
 class Acknowledgement(models.Model):
     """Someone saved or published text despite the guard's findings. Holds how many findings
-    of each category, the document and its school; never the words or the text."""
+    of each category, the document and its school; never the words or the text. One row per
+    person, document and set of findings, however often the document is saved with them."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -91,12 +92,22 @@ class Acknowledgement(models.Model):
     offensive = models.PositiveIntegerField(default=0)
     attendance = models.PositiveIntegerField(default=0)
     health = models.PositiveIntegerField(default=0)
+    # Which findings were acknowledged, as a keyed digest (see services.findings_key): an
+    # autosave with the same findings is not acknowledged again. Blank on rows from before.
+    findings_key = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["-at", "-pk"]
         indexes = [
             models.Index(fields=["at"], name="textguard_ack_at"),
             models.Index(fields=["document_ref"], name="textguard_ack_document"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "document_ref", "findings_key"],
+                condition=~models.Q(findings_key=""),
+                name="textguard_ack_once_per_finding_set",
+            )
         ]
 
     def __str__(self) -> str:

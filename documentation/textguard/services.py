@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -44,6 +45,7 @@ __all__ = [
     "Finding",
     "TextGuardFindings",
     "acknowledgement_record",
+    "findings_key",
     "findings_require_acknowledgement",
     "lexicon_entry_create",
     "lexicon_entry_update",
@@ -53,6 +55,7 @@ __all__ = [
 # "<app>.<kind>" with an optional ":<id>", e.g. "plans.plan:12", "talks.iup:7".
 DOCUMENT_REF = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*(?::[A-Za-z0-9_-]+)?$")
 MAX_FORMS = 60
+FINDINGS_KEY_SALT = "larspar.textguard.acknowledgement"
 MAX_FORM_LENGTH = 100
 MAX_PHRASE_WORDS = 8
 # Letters, digits, combining marks, spaces and hyphens; an optional trailing "*".
@@ -81,6 +84,16 @@ def text_check(*, texts: Mapping[str, str]) -> list[Finding]:
     return findings
 
 
+def findings_key(findings: Sequence[Finding]) -> str:
+    """The identity of a set of findings: each finding's field, category and folded words, with
+    repeats, in no particular order (typing elsewhere in the text moves the offsets, not the
+    findings). Keyed with the secret key, so the stored digest does not say which lexicon
+    words the document held."""
+    parts = sorted(f"{f.field}\x1f{f.category}\x1f{fold(f.text)}" for f in findings)
+    digest = salted_hmac(FINDINGS_KEY_SALT, "\x1e".join(parts), algorithm="sha256")
+    return digest.hexdigest()
+
+
 @transaction.atomic
 def acknowledgement_record(
     *,
@@ -91,7 +104,9 @@ def acknowledgement_record(
 ) -> None:
     """Records that ``user`` saved or published ``document_ref`` despite ``findings``: the
     number of findings per category and the school, never the words or the text. Nothing is
-    recorded when there are no findings."""
+    recorded when there are no findings, nor when the same person already acknowledged the
+    same findings in the same document (an editor autosaves with the box ticked; a new or
+    another finding is a new acknowledgement)."""
     if not DOCUMENT_REF.match(document_ref) or len(document_ref) > 100:
         raise ValueError(f"document_ref must look like 'plans.plan:12', got {document_ref!r}")
     if not findings:
@@ -100,12 +115,16 @@ def acknowledgement_record(
     unknown = set(counts) - set(COUNT_FIELDS)
     if unknown:
         raise ValueError(f"unknown finding categories: {sorted(unknown)}")
-    Acknowledgement.objects.create(
+    acknowledgement = Acknowledgement(
         user=user,
         document_ref=document_ref,
         organisation_id=organisation_id,
+        findings_key=findings_key(findings),
         **{field: counts.get(field, 0) for field in COUNT_FIELDS},
     )
+    # ON CONFLICT DO NOTHING on the unique (user, document, findings) index: two autosaves
+    # at the same moment record one row, and neither fails.
+    Acknowledgement.objects.bulk_create([acknowledgement], ignore_conflicts=True)
 
 
 def findings_require_acknowledgement(

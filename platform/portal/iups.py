@@ -8,10 +8,10 @@ read-log entry per page), writes through documentation.talks.services.iups only.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,19 +20,19 @@ from django.views.decorators.http import require_POST
 
 from access.documents import DocumentAccessDenied, require_staff_pupil
 from access.policy import Actor
-from documentation.common.guard import guard_texts
 from documentation.talks.models import IUP
 from documentation.talks.selectors import iup_get, iup_list
 from documentation.talks.services.iups import IUPInput, iup_create, iup_publish, iup_update
 from documentation.textguard.services import Finding, TextGuardFindings, text_check
 from portal.talk_common import (
     actor_of,
+    autosave_fragment,
     current_term,
     draft_for_token,
     draft_remember,
     draft_token_new,
+    editor_urls,
     findings_by_field,
-    findings_slots,
     form_errors_text,
     log_read,
     portal_view,
@@ -44,6 +44,7 @@ from portal.talk_common import (
 )
 from portal.talk_editor import can_write
 from portal.talk_forms import NEW_SUBJECT, IUPForm, SubjectRow
+from portal.talk_publish import Publishing, publish_confirmation
 from register.models import Person
 
 
@@ -156,16 +157,6 @@ def _editor(
     token: str,
 ) -> HttpResponse:
     """The editor page; ``outcome`` is the save this page answers (None when just opened)."""
-    published = bool(iup and iup.published_at)
-    if iup is None:
-        autosave_url = reverse("portal:iup-new-autosave", args=[pupil.pk])
-        form_action = reverse("portal:iup-new", args=[pupil.pk])
-    elif published:  # an edit of a published IUP is a new version: saved on purpose only
-        autosave_url = reverse("portal:text-guard-findings")
-        form_action = reverse("portal:iup", args=[iup.pk])
-    else:
-        autosave_url = reverse("portal:iup-autosave", args=[iup.pk])
-        form_action = reverse("portal:iup", args=[iup.pk])
     if outcome is not None:
         findings, rename, status = outcome.findings, outcome.rename, save_status(outcome)
     else:
@@ -181,9 +172,7 @@ def _editor(
         "findings": findings_by_field(findings, rename),
         "has_findings": bool(findings),
         "status": status,
-        "autosave_url": autosave_url,
-        "autosave_saves": not published,
-        "form_action": form_action,
+        **editor_urls("iup", pupil.pk, iup),
         "draft_token": token,
         "other_iups": list(others),
     }
@@ -217,18 +206,12 @@ def iup_new(request: HttpRequest, pupil_id: int) -> HttpResponse:
 def _autosave_response(
     request: HttpRequest, form: IUPForm, outcome: IUPSaveOutcome
 ) -> HttpResponse:
-    grouped = findings_by_field(outcome.findings, outcome.rename)
-    shown = request.POST.get("findings_shown") == "1"
-    return render(
+    return autosave_fragment(
         request,
-        "portal/talks/_autosave.html",
-        {
-            "status": save_status(outcome),
-            "slots": findings_slots([f for f in form.text_fields() if f in request.POST], grouped),
-            "ack_swap": bool(outcome.findings) != shown,
-            "has_findings": bool(outcome.findings),
-            "acknowledged": bool(request.POST.get("acknowledge")),
-        },
+        status=save_status(outcome),
+        fields=[f for f in form.text_fields() if f in request.POST],
+        findings=outcome.findings,
+        rename=outcome.rename,
     )
 
 
@@ -296,38 +279,15 @@ def _stored_texts(iup: IUP) -> dict[str, str]:
 @portal_view
 def iup_publish_page(request: HttpRequest, iup_id: int) -> HttpResponse:
     """Publishing asks first: the IUP becomes a public record the pupil and their guardians
-    see. The text is checked again and needs its own acknowledgement."""
+    see."""
     actor = actor_of(request)
     iup = iup_get(actor, iup_id)
     relation = require_staff_pupil(actor, iup.pupil_id)
     if iup.published_at:
         return redirect("portal:iup", iup_id=iup.pk)
-    findings = text_check(texts=_stored_texts(iup))
-    if request.method == "POST":
-        try:
-            with transaction.atomic():
-                guard_texts(
-                    texts=_stored_texts(iup),
-                    acknowledged=bool(request.POST.get("acknowledge")),
-                    user=actor.user,
-                    document_ref=f"talks.iup:{iup.pk}",
-                )
-                iup_publish(actor=actor, iup=iup)
-        except TextGuardFindings as refused:
-            findings = refused.findings
-            messages.error(request, _("Not published: confirm that you have checked the wording."))
-        else:
-            messages.success(request, _("Published. The pupil and their guardians can now see it."))
-            return redirect("portal:iup", iup_id=iup.pk)
-    pupil = Person.objects.get(pk=iup.pupil_id)
-    log_read(
-        request, actor, {pupil.pk}, "portal.iup.publish", f"iup:{iup.pk}", {pupil.pk: relation}
+    names = subject_names(s.subject_code for s in iup.subjects.all())
+    publish = partial(iup_publish, actor=actor, iup=iup)
+    publishing = Publishing(
+        "iup", iup, relation, _stored_texts(iup), publish, {"subject_names": names}
     )
-    context = {
-        "pupil": pupil,
-        "iup": iup,
-        "findings": findings_by_field(findings),
-        "has_findings": bool(findings),
-        "subject_names": subject_names(s.subject_code for s in iup.subjects.all()),
-    }
-    return render(request, "portal/talks/iup_publish.html", context)
+    return publish_confirmation(request, actor, publishing)

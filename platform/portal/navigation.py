@@ -19,14 +19,15 @@ class MenuItem:
     url_name: str
 
 
+# Staff reach their groups, and guardians their children, from the start page.
 STAFF_MENU = (
-    MenuItem(_("My groups"), "portal:groups"),
     MenuItem(_("Plans"), "portal:plans"),
     MenuItem(_("Assessment"), "portal:grids"),
+    MenuItem(_("Assessment matrices"), "portal:matrices"),
     MenuItem(_("Development talks"), "portal:talks"),
 )
 PUPIL_MENU = (MenuItem(_("My school work"), "portal:me"),)
-GUARDIAN_MENU = (MenuItem(_("My children"), "portal:children"),)
+GUARDIAN_MENU: tuple[MenuItem, ...] = ()
 ADMIN_MENU = (MenuItem(_("Administration"), "portal:admin"),)
 
 

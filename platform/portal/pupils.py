@@ -18,6 +18,9 @@ from access.policy import (
 from access.readlog.services import access_log_record
 from accounts.policy import require_second_factor
 from documentation.talks import selectors as talk_selectors
+from portal.grid_support import group_matrices
+from portal.learning_log import recent_entries
+from portal.plans import pupil_plans
 from portal.pupil_sections import pupil_page_sections
 from register.models import Person
 
@@ -38,7 +41,11 @@ def group_page(request: HttpRequest, group_id: int) -> HttpResponse:
         object_ref=f"group:{group.pk}",
         request=request,
     )
-    return render(request, "portal/group.html", {"group": group, "members": members})
+    return render(
+        request,
+        "portal/group.html",
+        {"group": group, "members": members, "grid_matrices": group_matrices(actor, group)},
+    )
 
 
 @require_second_factor
@@ -63,7 +70,15 @@ def pupil_page(request: HttpRequest, pupil_id: int) -> HttpResponse:
     return render(
         request,
         "portal/pupil.html",
-        {"pupil": pupil, "is_staff": is_staff, "talks": talks, "iups": iups, **sections},
+        {
+            "pupil": pupil,
+            "is_staff": is_staff,
+            "talks": talks,
+            "iups": iups,
+            "learning_log": recent_entries(actor, pupil.pk),
+            "plans": pupil_plans(actor, pupil),
+            **sections,
+        },
     )
 
 

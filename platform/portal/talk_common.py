@@ -13,6 +13,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import time_format
 from django.utils.translation import gettext as _
@@ -177,6 +178,50 @@ def findings_slots(
 ) -> list[dict[str, Any]]:
     """One slot per free-text input: its DOM id and its findings (empty clears the slot)."""
     return [{"id": f"findings-{dom_id(f)}", "findings": grouped.get(f, [])} for f in fields]
+
+
+def autosave_fragment(
+    request: HttpRequest,
+    *,
+    status: str,
+    fields: Sequence[str],
+    findings: Sequence[Finding],
+    rename: dict[str, str] | None = None,
+    **extra: Any,
+) -> HttpResponse:
+    """What an editor's autosave (or text check) answers: the status line, the findings next
+    to each posted free-text field, and the acknowledgement box when it has to change."""
+    shown = request.POST.get("findings_shown") == "1"
+    context = {
+        "status": status,
+        "slots": findings_slots(fields, findings_by_field(findings, rename)),
+        # the acknowledgement box is swapped only when findings appear or go away, so a tick
+        # (and the keyboard focus on it) survives the next autosave
+        "ack_swap": bool(findings) != shown,
+        "has_findings": bool(findings),
+        "acknowledged": bool(request.POST.get("acknowledge")),
+        **extra,
+    }
+    return render(request, "portal/talks/_autosave.html", context)
+
+
+def editor_urls(kind: str, pupil_id: int, document: Any | None) -> dict[str, Any]:
+    """Where the talk ("talk") or IUP ("iup") editor posts and autosaves. A published document
+    is saved on purpose only (an edit is a new version): its editor checks the text without
+    saving."""
+    if document is None:
+        return {
+            "autosave_url": reverse(f"portal:{kind}-new-autosave", args=[pupil_id]),
+            "form_action": reverse(f"portal:{kind}-new", args=[pupil_id]),
+            "autosave_saves": True,
+        }
+    published = bool(document.published_at)
+    autosave = "portal:text-guard-findings" if published else f"portal:{kind}-autosave"
+    return {
+        "autosave_url": reverse(autosave, args=[] if published else [document.pk]),
+        "form_action": reverse(f"portal:{kind}", args=[document.pk]),
+        "autosave_saves": not published,
+    }
 
 
 def text_guard_texts(data: Any) -> dict[str, str]:

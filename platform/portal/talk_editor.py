@@ -10,8 +10,6 @@ from typing import Any
 
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,10 +20,11 @@ from documentation.talks.selectors import talk_get, talk_template_list
 from documentation.talks.services.talks import TalkInput, talk_create, talk_update
 from documentation.textguard.services import Finding, TextGuardFindings, text_check
 from portal.talk_common import (
+    autosave_fragment,
     draft_for_token,
     draft_remember,
+    editor_urls,
     findings_by_field,
-    findings_slots,
     form_errors_text,
     guardians_listed,
     guardians_protected_ids,
@@ -183,27 +182,14 @@ def editor_context(
     findings: list[Finding],
     **extra: Any,
 ) -> dict[str, Any]:
-    published = bool(talk and talk.published_at)
-    if talk is None:
-        autosave_url = reverse("portal:talk-new-autosave", args=[pupil.pk])
-        form_action = reverse("portal:talk-new", args=[pupil.pk])
-    elif published:  # an edit of a published talk is a new version: saved on purpose only
-        autosave_url = reverse("portal:text-guard-findings")
-        form_action = reverse("portal:talk", args=[talk.pk])
-    else:
-        autosave_url = reverse("portal:talk-autosave", args=[talk.pk])
-        form_action = reverse("portal:talk", args=[talk.pk])
-    grouped = findings_by_field(findings)
     return {
         "pupil": pupil,
         "talk": talk,
         "form": form,
         "template": template,
-        "findings": grouped,
+        "findings": findings_by_field(findings),
         "has_findings": bool(findings),
-        "autosave_url": autosave_url,
-        "autosave_saves": not published,
-        "form_action": form_action,
+        **editor_urls("talk", pupil.pk, talk),
         "can_edit": True,
         "agreements": list(talk.agreements.all()) if talk else [],
         "agreement_form": AgreementForm(),
@@ -232,23 +218,14 @@ def talk_form_for(talk: DevelopmentTalk, pupil: Person) -> TalkForm:
 
 
 def autosave_response(request: HttpRequest, form: TalkForm, outcome: SaveOutcome) -> HttpResponse:
-    grouped = findings_by_field(outcome.findings)
-    shown = request.POST.get("findings_shown") == "1"
-    return render(
+    return autosave_fragment(
         request,
-        "portal/talks/_autosave.html",
-        {
-            "status": save_status(outcome),
-            "slots": findings_slots([f for f in form.text_fields() if f in request.POST], grouped),
-            # the acknowledgement box is swapped only when findings appear or go away, so a
-            # tick (and the keyboard focus on it) survives the next autosave
-            "ack_swap": bool(outcome.findings) != shown,
-            "has_findings": bool(outcome.findings),
-            "acknowledged": bool(request.POST.get("acknowledge")),
-            "talk": outcome.talk,
-            "created": outcome.created,
-            "agreements": [],
-            "agreement_form": AgreementForm(),
-            "can_edit": True,
-        },
+        status=save_status(outcome),
+        fields=[f for f in form.text_fields() if f in request.POST],
+        findings=outcome.findings,
+        talk=outcome.talk,
+        created=outcome.created,
+        agreements=[],
+        agreement_form=AgreementForm(),
+        can_edit=True,
     )

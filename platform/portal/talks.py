@@ -7,11 +7,11 @@ entry per page), writes through the talks services only.
 
 from __future__ import annotations
 
+from functools import partial
 from itertools import chain
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,16 +21,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from access.documents import DocumentAccessDenied, require_staff_pupil
-from documentation.common.guard import guard_texts
 from documentation.talks.models import DevelopmentTalk
 from documentation.talks.selectors import talk_get, talk_list
 from documentation.talks.services.talks import talk_publish
-from documentation.textguard.services import Finding, TextGuardFindings, text_check
+from documentation.textguard.services import Finding, text_check
 from portal.talk_common import (
     actor_of,
+    autosave_fragment,
     draft_token_new,
-    findings_by_field,
-    findings_slots,
     guardians_listed,
     log_read,
     portal_view,
@@ -48,6 +46,7 @@ from portal.talk_editor import (
     templates_for,
 )
 from portal.talk_forms import TalkForm, template_sections
+from portal.talk_publish import Publishing, publish_confirmation
 from register.models import Person
 
 PAGE_SIZE = 50
@@ -211,43 +210,16 @@ def _stored_texts(talk: DevelopmentTalk) -> dict[str, str]:
 
 @portal_view
 def talk_publish_page(request: HttpRequest, talk_id: int) -> HttpResponse:
-    """Publishing asks first: the pupil and their guardians will see the talk. The text is
-    checked again and needs its own acknowledgement."""
+    """Publishing asks first: the pupil and their guardians will see the talk."""
     actor = actor_of(request)
     talk = talk_get(actor, talk_id)
     relation = require_staff_pupil(actor, talk.pupil_id)
     if talk.published_at:
         return redirect("portal:talk", talk_id=talk.pk)
-    texts = _stored_texts(talk)
-    findings = text_check(texts={k: v for k, v in texts.items() if v})
-    if request.method == "POST":
-        try:
-            with transaction.atomic():
-                guard_texts(
-                    texts=texts,
-                    acknowledged=bool(request.POST.get("acknowledge")),
-                    user=actor.user,
-                    document_ref=f"talks.talk:{talk.pk}",
-                )
-                talk_publish(actor=actor, talk=talk)
-        except TextGuardFindings as refused:
-            findings = refused.findings
-            messages.error(request, _("Not published: confirm that you have checked the wording."))
-        else:
-            messages.success(request, _("Published. The pupil and their guardians can now see it."))
-            return redirect("portal:talk", talk_id=talk.pk)
-    pupil = Person.objects.get(pk=talk.pupil_id)
     talk.qa = talk_qa(talk)  # type: ignore[attr-defined]
-    log_read(
-        request, actor, {pupil.pk}, "portal.talk.publish", f"talk:{talk.pk}", {pupil.pk: relation}
-    )
-    context = {
-        "pupil": pupil,
-        "talk": talk,
-        "findings": findings_by_field(findings),
-        "has_findings": bool(findings),
-    }
-    return render(request, "portal/talks/publish.html", context)
+    publish = partial(talk_publish, actor=actor, talk=talk)
+    publishing = Publishing("talk", talk, relation, _stored_texts(talk), publish)
+    return publish_confirmation(request, actor, publishing)
 
 
 # --- The text guard while typing where nothing is saved automatically ----------------------
@@ -262,16 +234,9 @@ def text_guard_findings(request: HttpRequest) -> HttpResponse:
     if not (request.user.is_school_staff or request.user.is_municipality_admin):  # type: ignore[union-attr]
         raise DocumentAccessDenied
     texts = text_guard_texts(request.POST)
-    findings = text_check(texts=texts)
-    shown = request.POST.get("findings_shown") == "1"
-    return render(
+    return autosave_fragment(
         request,
-        "portal/talks/_autosave.html",
-        {
-            "status": _("Not saved yet: save your changes with the button."),
-            "slots": findings_slots(list(texts), findings_by_field(findings)),
-            "ack_swap": bool(findings) != shown,
-            "has_findings": bool(findings),
-            "acknowledged": bool(request.POST.get("acknowledge")),
-        },
+        status=_("Not saved yet: save your changes with the button."),
+        fields=list(texts),
+        findings=text_check(texts=texts),
     )

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from portal import iups, pupils, talk_agreements, talks, views
+from portal import grid, iups, pupils, talk_agreements, talks, views
 
 app_name = "portal"
 
@@ -43,5 +43,16 @@ urlpatterns = [
     path("iups/<int:iup_id>/", iups.iup_page, name="iup"),
     path("iups/<int:iup_id>/autosave/", iups.iup_autosave, name="iup-autosave"),
     path("iups/<int:iup_id>/publish/", iups.iup_publish_page, name="iup-publish"),
+    # The whole-class assessment grid (portal/grid.py)
+    path("grids/", grid.grids_page, name="grids"),
+    path("groups/<int:group_id>/grid/<int:matrix_id>/", grid.grid_page, name="grid"),
+    path(
+        "groups/<int:group_id>/grid/<int:matrix_id>/save/",
+        grid.grid_autosave,
+        name="grid-save",
+    ),
+    path("", include("portal.plans_urls")),  # pedagogical plans (portal/plans.py)
+    path("matrices/", include("portal.urls_matrices")),  # matrix editor (portal/matrices.py)
+    path("", include("portal.urls_learning_log")),  # lärlogg (portal/learning_log.py)
     path("admin/", include("portal.admin.urls")),
 ]

@@ -323,6 +323,73 @@ HTML_PUPIL_DATA.update(
         ),
     }
 )
+
+
+# The class grid page (tests/portal/test_grid_page.py) names the group's pupils and logs them
+# once (portal.assessments.grid); its autosave answers name the saved pupils and are logged as
+# portal.assessments.grid.save; the assessment page lists groups and matrices only.
+def _grid_page_path(world: World) -> str:
+    from tests.documentation.assessments.factories import matrix_make
+
+    with schema_context(TENANT_A.slug):
+        matrix = matrix_make(world.users["principal_norra"])
+    return f"/groups/{world.groups['8B'].pk}/grid/{matrix.pk}/"
+
+
+HTML_PUPIL_DATA.update(
+    {
+        "groups/<int:group_id>/grid/<int:matrix_id>/": (
+            "principal_norra",
+            _grid_page_path,
+            lambda w: w.pupil_ids("p8b_1", "p8b_2"),
+        ),
+    }
+)
+NO_PUPIL_DATA.update(
+    {
+        "grids/": "the groups I assess and their matrices: no pupil named",
+        "groups/<int:group_id>/grid/<int:matrix_id>/save/": (
+            "grid autosave (POST only): logged as portal.assessments.grid.save"
+        ),
+    }
+)
+
+
+# The lärlogg in the portal (tests/portal/test_learning_log_pages.py): the pupil's log page
+# and the edit page of one's own entry name the pupil once (portal.learning_log[.entry]);
+# matrices are teaching material, no pupil data (as their API).
+def _own_entry_path(world: World) -> str:
+    from tests.documentation.plans.support import entry_make
+
+    with schema_context(TENANT_A.slug):
+        entry = entry_make(world, pupil="p8b_1", author="principal_norra")
+    return f"/learning-log/{entry.pk}/"
+
+
+HTML_PUPIL_DATA.update(
+    {
+        "pupils/<int:pupil_id>/learning-log/": (
+            "principal_norra",
+            lambda w: f"/pupils/{w.people['p8b_1'].pk}/learning-log/",
+            lambda w: {w.people["p8b_1"].pk},
+        ),
+        "learning-log/<int:entry_id>/": (
+            "principal_norra",
+            _own_entry_path,
+            lambda w: {w.people["p8b_1"].pk},
+        ),
+    }
+)
+NO_PUPIL_DATA.update(
+    {
+        "matrices/": "assessment matrices: teaching material, no pupil data",
+        "matrices/new/": "the matrix editor (teaching material)",
+        "matrices/<int:matrix_id>/": "an assessment matrix (teaching material)",
+        "matrices/<int:matrix_id>/copy/": "an assessment matrix (POST only)",
+        "matrices/<int:matrix_id>/archive/": "an assessment matrix (POST only)",
+        "matrices/<int:matrix_id>/delete/": "an assessment matrix (POST only)",
+    }
+)
 PUPIL_DATA_ROUTES = set(PUPIL_DATA) | set(HTML_PUPIL_DATA)
 
 
@@ -380,5 +447,20 @@ NO_PUPIL_DATA.update(
         "pupils/<int:pupil_id>/iups/new/autosave/": PORTAL_WRITES,
         "iups/<int:iup_id>/autosave/": PORTAL_WRITES,
         "text-guard/findings/": "checks the caller's own text; stores and returns no pupil data",
+    }
+)
+
+# Plan pages in the portal (tests/portal/test_plan_pages.py): a plan is about a group and names
+# no pupil; each page is still logged (portal.plan.*, the plan in object_ref), as the API is.
+NO_PUPIL_DATA.update(
+    {
+        "plans/": "my plans: no pupil named (logged as portal.plan.list)",
+        "groups/<int:group_id>/plans/": "a group's plans: no pupil named (portal.plan.list)",
+        "groups/<int:group_id>/plans/new/": "a new plan's form (logged as portal.plan.new)",
+        "plans/<int:plan_id>/": "a group's plan: no pupil named (logged as portal.plan.detail)",
+        "plans/<int:plan_id>/autosave/": PORTAL_WRITES,
+        "plans/<int:plan_id>/curriculum/": "the curriculum picker's items (reference data)",
+        "plans/<int:plan_id>/publish/": "a group's plan (logged as portal.plan.publish)",
+        "plans/<int:plan_id>/versions/": "a group's plan (logged as portal.plan.versions)",
     }
 )

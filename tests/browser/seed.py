@@ -29,6 +29,8 @@ from tenants.models import Domain, Municipality, MunicipalityStatus
 from tenants.services.onboarding import municipality_onboard
 from tests.access.world import World, build_world
 from tests.accounts.support import PASSWORD
+from tests.browser.seed_grid import seed_grid_class
+from tests.browser.seed_plans import drop_curriculum, seed_curriculum
 
 # The browser tests' own municipality, and the one the vendor-console test onboards.
 SLUG = "kungalv"
@@ -91,14 +93,20 @@ class BrowserWorld:
         return f"{given} {family}"
 
 
-def drop_browser_data() -> None:
-    """Drops the browser tests' municipalities and the vendor operator (idempotent)."""
+def drop_municipalities(schemas: tuple[str, ...]) -> None:
+    """Drops municipalities whole: schema, host names and row (idempotent)."""
     connection.set_schema_to_public()
     with connection.cursor() as cursor:
-        for schema in BROWSER_SCHEMAS:
+        for schema in schemas:
             cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-    Domain.objects.filter(tenant__schema_name__in=BROWSER_SCHEMAS).delete()
-    Municipality.objects.filter(schema_name__in=BROWSER_SCHEMAS).delete()
+    Domain.objects.filter(tenant__schema_name__in=schemas).delete()
+    Municipality.objects.filter(schema_name__in=schemas).delete()
+
+
+def drop_browser_data() -> None:
+    """Drops the browser tests' municipalities and the vendor operator (idempotent)."""
+    drop_municipalities(BROWSER_SCHEMAS)
+    drop_curriculum()  # the demo syllabi the plan editor offers (tests/browser/seed_plans.py)
     operator = get_user_model().objects.filter(username=OPERATOR_USERNAME).first()
     if operator is not None:
         for session in Session.objects.all():
@@ -195,7 +203,9 @@ def seed_browser_world() -> BrowserWorld:
             for name in DEVICE_HOLDERS
         }
         _documents(world)
+        seed_grid_class()  # the class grid's 25 pupils (tests/browser/seed_grid.py)
     with schema_context("public"):
+        seed_curriculum()
         get_user_model().objects.create_user(
             username=OPERATOR_USERNAME,
             password=PASSWORD,
