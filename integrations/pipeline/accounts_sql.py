@@ -13,26 +13,35 @@ from municipal.models import MunicipalSettings
 # School types whose pupils always sign in themselves, whatever their school year.
 SELF_SERVICE_SCHOOL_TYPES = ["GY", "GYS", "VUX"]
 
+# Set-based: each role is one pass over its table (hash joins), not a lookup per person. For one
+# person (person_id) the planner pushes the id into each subquery, so that stays a few index
+# probes. (It also needs no index on the children: the bulk load drops them until the end.)
 _ELIGIBILITY = """
 DROP TABLE IF EXISTS pg_temp.s_eligible;
 CREATE TEMP TABLE s_eligible AS
 SELECT p.id AS person_id, p.user_id, p.source_id, p.given_name, p.family_name,
-       live AND EXISTS (
-         SELECT 1 FROM register_duty d WHERE d.person_id = p.id AND d.start_date <= %(today)s
-           AND (d.end_date IS NULL OR d.end_date >= %(today)s)) AS staff,
-       live AND EXISTS (
-         SELECT 1 FROM register_enrolment e WHERE e.person_id = p.id AND NOT e.cancelled
-           AND e.start_date <= %(today)s AND (e.end_date IS NULL OR e.end_date >= %(today)s)
-           AND (e.school_type = ANY(%(self_service)s)
-                OR coalesce(e.school_year, 0) >= %(from_year)s)) AS pupil,
-       live AND EXISTS (
-         SELECT 1 FROM register_responsible r
+       live AND staff.person_id IS NOT NULL AS staff,
+       live AND pupil.person_id IS NOT NULL AS pupil,
+       live AND guardian.person_id IS NOT NULL AS guardian
+  FROM (SELECT *, removed_at IS NULL AND status = 'Aktiv' AS live FROM register_person
+         WHERE %(person_id)s::bigint IS NULL OR id = %(person_id)s::bigint) p
+  LEFT JOIN (
+         SELECT DISTINCT d.person_id FROM register_duty d WHERE d.start_date <= %(today)s
+            AND (d.end_date IS NULL OR d.end_date >= %(today)s)) staff
+    ON staff.person_id = p.id
+  LEFT JOIN (
+         SELECT DISTINCT e.person_id FROM register_enrolment e WHERE NOT e.cancelled
+            AND e.start_date <= %(today)s AND (e.end_date IS NULL OR e.end_date >= %(today)s)
+            AND (e.school_type = ANY(%(self_service)s)
+                 OR coalesce(e.school_year, 0) >= %(from_year)s)) pupil
+    ON pupil.person_id = p.id
+  LEFT JOIN (
+         SELECT DISTINCT r.guardian_id AS person_id FROM register_responsible r
            JOIN register_person c ON c.id = r.pupil_id AND c.removed_at IS NULL
            JOIN register_enrolment e ON e.person_id = r.pupil_id AND NOT e.cancelled
             AND e.start_date <= %(today)s AND (e.end_date IS NULL OR e.end_date >= %(today)s)
-          WHERE r.guardian_id = p.id AND r.relation_type = ANY(%(relation_types)s)) AS guardian
-  FROM (SELECT *, removed_at IS NULL AND status = 'Aktiv' AS live FROM register_person
-         WHERE %(person_id)s::bigint IS NULL OR id = %(person_id)s::bigint) p;
+          WHERE r.relation_type = ANY(%(relation_types)s)) guardian
+    ON guardian.person_id = p.id;
 ALTER TABLE s_eligible ADD COLUMN username text;
 UPDATE s_eligible s SET username = coalesce(
     CASE WHEN s.staff THEN (SELECT lower(e.value) FROM register_email e

@@ -65,14 +65,23 @@ DANGLING = [
         "s_duty",
         "duty",
         "person or organisation",
+        # A duty of a person in quarantine is held back, and noted ('held:duty'), so that the
+        # activities it teaches hold back that part too instead of reporting an unknown duty.
         """
-        DELETE FROM s_duty s WHERE NOT EXISTS (
-            SELECT 1 FROM register_person p WHERE p.source_id = s.person_sid
-              AND p.removed_at IS NULL)
-          OR NOT EXISTS (SELECT 1 FROM register_organisation o WHERE o.source_id = s.duty_at_sid)
-        RETURNING s.source_id, s.person_sid,
-            EXISTS (SELECT 1 FROM s_mark m WHERE m.kind = 'quarantined'
-                    AND m.source_id = s.person_sid)""",
+        WITH dropped AS (
+            DELETE FROM s_duty s WHERE NOT EXISTS (
+                SELECT 1 FROM register_person p WHERE p.source_id = s.person_sid
+                  AND p.removed_at IS NULL)
+              OR NOT EXISTS (
+                SELECT 1 FROM register_organisation o WHERE o.source_id = s.duty_at_sid)
+            RETURNING s.source_id, s.person_sid,
+                EXISTS (SELECT 1 FROM s_mark m WHERE m.kind = 'quarantined'
+                        AND m.source_id = s.person_sid) AS held
+        ), noted AS (
+            INSERT INTO s_mark (kind, source_id)
+            SELECT 'held:duty', source_id FROM dropped WHERE held
+        )
+        SELECT source_id, person_sid, held FROM dropped""",
     ),
     (
         "s_assignment",
@@ -108,7 +117,9 @@ DANGLING = [
         """
         DELETE FROM s_activity_teacher s WHERE NOT EXISTS (
             SELECT 1 FROM register_duty d WHERE d.source_id = s.duty_sid)
-        RETURNING s.activity_sid, s.duty_sid, false""",
+        RETURNING s.activity_sid, s.duty_sid,
+            EXISTS (SELECT 1 FROM s_mark m WHERE m.kind = 'held:duty'
+                    AND m.source_id = s.duty_sid)""",
     ),
 ]
 
@@ -303,7 +314,7 @@ ON CONFLICT (source_id) DO UPDATE SET
     end_date = EXCLUDED.end_date
 """
 
-ACTIVITY_CHILDREN = [
+ACTIVITY_GROUPS = [
     """DELETE FROM register_activity_groups ag USING register_activity a, s_activity sa
        WHERE ag.activity_id = a.id AND a.source_id = sa.source_id AND NOT EXISTS (
            SELECT 1 FROM s_activity_group s JOIN register_group g ON g.source_id = s.group_sid
@@ -313,6 +324,8 @@ ACTIVITY_CHILDREN = [
        JOIN register_activity a ON a.source_id = s.activity_sid
        JOIN register_group g ON g.source_id = s.group_sid
        ON CONFLICT DO NOTHING""",
+]
+ACTIVITY_TEACHERS = [
     """UPDATE register_activityteacher t SET end_date = s.end_date
        FROM s_activity_teacher s JOIN register_activity a ON a.source_id = s.activity_sid
        JOIN register_duty d ON d.source_id = s.duty_sid

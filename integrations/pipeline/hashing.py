@@ -31,7 +31,8 @@ def _uuid_text(value: uuid.UUID) -> str:  # repr(value), without two Python-leve
 def _tuple_text(value: tuple[Any, ...]) -> str:
     if not value:
         return "[]"
-    return "[" + ",".join(sorted([_text(item) for item in value])) + "]"
+    get = _TEXT.get
+    return "[" + ",".join(sorted([get(type(item), _other_text)(item) for item in value])) + "]"
 
 
 _TEXT: dict[type, Callable[[Any], str]] = {
@@ -48,22 +49,25 @@ _TEXT: dict[type, Callable[[Any], str]] = {
 
 
 def _dataclass_text(cls: type) -> Callable[[Any], str]:
-    fields = [
-        (f.name, ("," if i else "") + f"{f.name}=")
-        for i, f in enumerate(f for f in dataclasses.fields(cls) if f.name not in _IGNORED)
-    ]
-    text = _TEXT
-
-    def dataclass_text(value: Any) -> str:
-        parts = ["("]
-        for name, label in fields:
-            field_value = getattr(value, name)
-            parts.append(label)
-            parts.append(text.get(type(field_value), _other_text)(field_value))
-        parts.append(")")
-        return "".join(parts)
-
-    return dataclass_text
+    """The text function of a record class, written out as straight-line code for its fields:
+    a loop over (name, label) pairs with ``getattr`` cost as much as the values' texts."""
+    names = [f.name for f in dataclasses.fields(cls) if f.name not in _IGNORED]
+    parts = []
+    for i, name in enumerate(names):
+        if not name.isidentifier():  # cannot happen for a dataclass; keeps exec honest
+            raise ValueError(name)
+        label = ("," if i else "(") + f"{name}="
+        parts.append(f"{label!r}, get(type(v := value.{name}), other)(v)")
+    source = (
+        "def dataclass_text(value):\n"
+        f"    return ''.join(({', '.join(parts)}{', ' if parts else ''}')'))\n"
+    )
+    if not names:
+        source = "def dataclass_text(value):\n    return '()'\n"
+    namespace: dict[str, Any] = {"get": _TEXT.get, "other": _other_text}
+    exec(source, namespace)  # noqa: S102 - the source is built from a dataclass's field names
+    function: Callable[[Any], str] = namespace["dataclass_text"]
+    return function
 
 
 def _other_text(value: Any) -> str:

@@ -7,7 +7,7 @@ import datetime as dt
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from integrations.pipeline.hashing import content_hash
 from integrations.pipeline.staging import STAGED_BY_ENTITY, Stage
@@ -69,10 +69,19 @@ class Reader:
         live_hashes: dict[Entity, dict[uuid.UUID, str]],
         admitted: set[uuid.UUID],
         on_progress: Callable[[int], None] | None = None,
+        marking_not_sent: str = SecurityMarking.NONE,
+        warn_markings_not_sent: bool = False,
     ) -> None:
         self.stage = stage
         self.live = live_hashes
         self.admitted = admitted
+        # What a person without a security marking counts as: "Ingen", or MISSING (protected)
+        # where the municipality's register strips markings (MunicipalSettings).
+        self.marking_not_sent = marking_not_sent
+        self.markings_not_sent = 0
+        # SS 12000 sends a marking for everyone, so its absence is worth a warning; a CSV export
+        # may leave the column out of a file by design (docs/register-file-formats.md).
+        self.warn_markings_not_sent = warn_markings_not_sent
         self.on_progress = on_progress
         self.result = ReadResult()
         self.seen: dict[Entity, set[uuid.UUID]] = defaultdict(set)
@@ -93,6 +102,12 @@ class Reader:
             if self.on_progress and index % 20000 == 0:
                 self.on_progress(index)
         self.stage.flush()
+        if (
+            self.warn_markings_not_sent
+            and self.markings_not_sent
+            and self.marking_not_sent == SecurityMarking.NONE
+        ):
+            self.result.issues.append(_markings_not_sent_warning(self.markings_not_sent))
         return self.result
 
     def mark_gone(self, *, full: bool) -> None:
@@ -123,27 +138,35 @@ class Reader:
         ]
         if entity is Entity.PERSON:
             self.civic_numbers.clear()
+            self.markings_not_sent = 0
             self.result.quarantine.clear()
             self.stage.discard_marks("quarantined")
 
     # --- per record ---------------------------------------------------------------------------
 
     def _record(self, record: LiveRecord) -> None:
-        entity = _ENTITY[type(record)]
-        counts = self.result.counts[entity.value]
+        # Runs for every record of the register: the entity's name is looked up once per type
+        # (``Entity.value`` and an enum's hash are Python-level calls).
+        entity, name = _ENTITY_NAME[type(record)]
+        counts = self.result.counts[name]
         counts.read += 1
         source_id = record.source_id
-        if source_id in self.seen[entity]:
+        seen = self.seen[entity]
+        if source_id in seen:
             self._error(entity, source_id, "the same id appears twice; the later row was skipped")
             return
-        self.seen[entity].add(source_id)
-        if record.modified is not None:
-            latest = self.result.latest_modified.get(entity.value)
-            modified = record.modified
+        seen.add(source_id)
+        modified = record.modified
+        if modified is not None:
+            latest = self.result.latest_modified.get(name)
             if latest is None or modified > latest:
-                self.result.latest_modified[entity.value] = modified
+                self.result.latest_modified[name] = modified
         number: CivicNumber | None = None
         if isinstance(record, PersonRecord):
+            if not record.security_marking:
+                # Before the digest: it is the marking the register is taken to mean.
+                self.markings_not_sent += 1
+                record = replace(record, security_marking=self.marking_not_sent)
             admitted, number = self._person(record, counts)
             if not admitted:
                 return
@@ -200,6 +223,20 @@ class Reader:
         bucket = self.result.samples.setdefault(entity.value, {}).setdefault(kind, [])
         if len(bucket) < SAMPLE_SIZE:
             bucket.append(_label(record))
+
+
+def _markings_not_sent_warning(count: int) -> SourceIssue:
+    """One warning per run (not per person): the register may strip markings on purpose."""
+    return SourceIssue(
+        severity="warning",
+        entity=Entity.PERSON,
+        source_id="",
+        message=(
+            f"{count} persons came without a security marking and were read as 'Ingen'. If the "
+            "register leaves markings out, turn on 'treat persons without a security marking as "
+            "protected' in the settings."
+        ),
+    )
 
 
 def _restarts_collection(issue: SourceIssue) -> bool:
@@ -288,6 +325,7 @@ _ENTITY: dict[type, Entity] = {
     DutyRecord: Entity.DUTY,
     ActivityRecord: Entity.ACTIVITY,
 }
+_ENTITY_NAME: dict[type, tuple[Entity, str]] = {cls: (e, e.value) for cls, e in _ENTITY.items()}
 _STAGERS: dict[type, Callable[[Stage, Record, str], None]] = {
     OrganisationRecord: _stage_org,  # type: ignore[dict-item]
     GroupRecord: _stage_group,  # type: ignore[dict-item]

@@ -48,6 +48,16 @@ STAGE_TABLES: dict[str, str] = {
     "s_mark": "kind text, source_id uuid",
 }
 FLUSH_ROWS = 5000
+# Column types per table, for COPY's binary format: PostgreSQL takes the values as they are
+# stored instead of parsing text, and psycopg packs them without formatting a string per value
+# (staging a 20,000-pupil bundle: 0.90 s of Python and 0.51 s of PostgreSQL CPU as text,
+# 0.46 s and 0.31 s binary). Stage.add's rows must therefore carry the columns' Python types:
+# uuid.UUID, datetime.date, timezone-aware datetimes (a naive one is refused, where text would
+# have read it in the session's time zone), int, bool, str and lists of str.
+STAGE_TYPES: dict[str, list[str]] = {
+    name: [column.split()[1] for column in columns.split(",")]
+    for name, columns in STAGE_TABLES.items()
+}
 # The tables one entity type's records are staged in (its marks aside).
 STAGED_BY_ENTITY: dict[Entity, tuple[str, ...]] = {
     Entity.ORGANISATION: ("s_org",),
@@ -72,6 +82,7 @@ class Stage:
                 cursor.execute(f"CREATE TEMP TABLE {name} ({columns})")
 
     def add(self, table: str, row: Sequence[Any]) -> None:
+        """Stages one row: values in the table's column order, of STAGE_TYPES' Python types."""
         buffer = self.buffers[table]
         buffer.append(row)
         if len(buffer) >= FLUSH_ROWS:
@@ -85,7 +96,8 @@ class Stage:
                 rows = self.buffers[name]
                 if not rows:
                     continue
-                with raw.copy(f"COPY {name} FROM STDIN") as copy:
+                with raw.copy(f"COPY {name} FROM STDIN (FORMAT BINARY)") as copy:
+                    copy.set_types(STAGE_TYPES[name])
                     for row in rows:
                         copy.write_row(row)
                 self.rows[name] += len(rows)

@@ -24,13 +24,20 @@ from integrations.models import (
     ImportIssue,
     ImportPhase,
     ImportRun,
+    ImportSource,
     ImportStatus,
     QuarantinedPerson,
     RegisterCheckpoint,
     RegisterConnection,
 )
 from integrations.pipeline.accounts_sql import accounts_sync
-from integrations.pipeline.apply import apply_staged, staged_fingerprint
+from integrations.pipeline.apply import apply_staged, apply_transaction_tune, staged_fingerprint
+from integrations.pipeline.bulk import (
+    REGISTER_TABLES,
+    bulk_load_begin,
+    bulk_load_finish,
+    bulk_tables,
+)
 from integrations.pipeline.reader import Reader, ReadResult
 from integrations.pipeline.staging import Stage
 from integrations.records import Entity, SourceIssue
@@ -38,6 +45,7 @@ from integrations.services.sources import open_source
 from municipal.selectors import municipal_settings_get
 from register.models import Activity, Duty, Group, Organisation, Person
 from register.models.base import today
+from register.models.choices import SecurityMarking
 
 LIVE_MODELS = {
     Entity.ORGANISATION: Organisation,
@@ -220,7 +228,16 @@ def _execute(run: ImportRun, stage: Stage) -> None:
     )
     expected = max(1, sum(len(hashes) for hashes in live.values()))
     reader = Reader(
-        stage=stage, live_hashes=live, admitted=admitted, on_progress=_progress(run, expected)
+        stage=stage,
+        live_hashes=live,
+        admitted=admitted,
+        on_progress=_progress(run, expected),
+        marking_not_sent=(
+            SecurityMarking.MISSING
+            if municipal_settings_get().missing_security_marking_protected
+            else SecurityMarking.NONE
+        ),
+        warn_markings_not_sent=run.source != ImportSource.CSV,
     )
     opened = open_source(run)
     try:
@@ -244,6 +261,10 @@ def _execute(run: ImportRun, stage: Stage) -> None:
     started = time.monotonic()
     try:
         with transaction.atomic():
+            apply_transaction_tune()
+            # Tables receiving most of their rows load without their indexes and foreign keys
+            # until bulk_load_finish (pipeline/bulk.py: when, why, and what it locks).
+            bulk = bulk_load_begin(bulk_tables(stage.rows))
             applied = apply_staged(today=today())
             _check_threshold(read, extra_issues=applied.issues)
             timings["apply"] = round(time.monotonic() - started, 3)
@@ -253,6 +274,10 @@ def _execute(run: ImportRun, stage: Stage) -> None:
                 _refresh_statistics()
                 accounts = accounts_sync(settings=municipal_settings_get(), today=today())
             timings["accounts"] = round(time.monotonic() - started, 3)
+            if bulk.tables:  # re-creating the indexes and keys counts as applying
+                started = time.monotonic()
+                bulk_load_finish(bulk)
+                timings["apply"] = round(timings["apply"] + time.monotonic() - started, 3)
             _quarantine(run, read)
             if not run.dry_run:
                 _checkpoints(opened, read)
@@ -297,14 +322,6 @@ def _check_threshold(read: ReadResult, *, extra_issues: list[SourceIssue]) -> No
             " nothing was applied. Download the error report for the details.",
             [*read.issues, *extra_issues],
         )
-
-
-REGISTER_TABLES = (
-    "register_organisation", "register_person", "register_email", "register_enrolment",
-    "register_responsible", "register_group", "register_groupmembership", "register_duty",
-    "register_assignmentrole", "register_activity", "register_activity_groups",
-    "register_activityteacher",
-)  # fmt: skip
 
 
 def _refresh_statistics() -> None:

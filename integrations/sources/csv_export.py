@@ -220,7 +220,10 @@ class CsvExportSource:
 
     def _person_fields(self, cells: Cells, issues: _Issues, email_type: str) -> PersonFields:
         marking = cells.get("sekretessmarkering")
-        spelled, known = fmt.security_marking(marking)
+        # A file without the column sends no marking ("", decided by the reader's policy).
+        spelled, known = (
+            fmt.security_marking(marking) if cells.has("sekretessmarkering") else ("", True)
+        )
         if not known:
             issues.warn(
                 "unknown value; kept as written",

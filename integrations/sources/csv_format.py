@@ -180,6 +180,10 @@ class Cells:
         self.row = row
         self._columns = columns
 
+    def has(self, name: str) -> bool:
+        """Whether the file has the column at all (an empty cell is a value)."""
+        return name in self._columns
+
     def get(self, name: str) -> str:
         header = self._columns.get(name)
         return self.row.values.get(header, "") if header else ""
@@ -226,7 +230,8 @@ _MARKING_SHORTHANDS = {
     "x": "Sekretessmarkering",
     "skyddad": "Skyddad folkbokföring",
 }
-MARKING_RANK = {"Ingen": 0, "Sekretessmarkering": 1, "Skyddad folkbokföring": 2}
+# "" is a file without the column: any marking another file gives wins over it.
+MARKING_RANK = {"": -1, "Ingen": 0, "Sekretessmarkering": 1, "Skyddad folkbokföring": 2}
 
 
 def security_marking(value: str) -> tuple[str, bool]:

@@ -53,7 +53,7 @@ class PersonAcc:
     middle_name: str = ""
     civic_no: str = ""
     birth_date: dt.date | None = None
-    security_marking: str = "Ingen"
+    security_marking: str = ""  # until a file with the column says otherwise
     status: str = "Aktiv"
     emails: list[EmailRecord] = field(default_factory=list)
     enrolments: list[EnrolmentRecord] = field(default_factory=list)

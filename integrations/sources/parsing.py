@@ -11,9 +11,26 @@ _DATE = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})")
 _CIVIC_LIKE = re.compile(r"\d{6,8}[-+]?[0-9A-Za-z]{4}")
 
 
+# Registers repeat a few thousand dates (term starts and ends, birth dates) across millions of
+# values: each spelling is parsed once. Dates are immutable, so sharing them is safe; the bound
+# keeps a long-lived worker's memory in check.
+_DATES: dict[str, dt.date] = {}
+_DATES_LIMIT = 1 << 16
+
+
 def parse_date(value: str) -> dt.date:
     """``2016-10-15`` or ``20161015``; a trailing time (``2016-10-15T00:00:00``, ``2016-10-15
     00:00``, as some servers and spreadsheet exports write dates) is ignored. Raises ValueError."""
+    found = _DATES.get(value)
+    if found is None:
+        found = _parse_date(value)
+        if len(_DATES) >= _DATES_LIMIT:
+            _DATES.clear()
+        _DATES[value] = found
+    return found
+
+
+def _parse_date(value: str) -> dt.date:
     text = value.strip()
     match = _DATE.match(text)
     if match is None or (match.end() < len(text) and text[match.end()] not in "T "):

@@ -151,7 +151,8 @@ def _person(s: Scope, pid: uuid.UUID) -> PersonRecord:
         middle_name=s.text("middleName"),
         civic_no=_civic_no(s),
         birth_date=s.date("birthDate"),
-        security_marking=s.enum("securityMarking", enums.SECURITY_MARKINGS, default="Ingen"),
+        # Absent stays "" (MARKING_NOT_SENT): the reader applies the municipality's policy.
+        security_marking=s.enum("securityMarking", enums.SECURITY_MARKINGS),
         status=s.enum("personStatus", enums.PERSON_STATUSES, default="Aktiv"),
         emails=tuple(emails),
         enrolments=tuple(enrolments),

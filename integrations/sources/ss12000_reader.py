@@ -8,12 +8,23 @@ from collections.abc import Mapping
 from typing import Any
 
 from integrations.records import Entity, SourceIssue
-from integrations.sources.ids import StableIds, parse_uuid
+from integrations.sources.ids import StableIds
 from integrations.sources.parsing import parse_date, parse_datetime, safe_excerpt
 
 
 class Context:
     """Collects what went wrong while reading one entity; emits at most a few issues."""
+
+    __slots__ = (
+        "derived",
+        "entity",
+        "ids",
+        "issues",
+        "location",
+        "missing",
+        "skipped",
+        "source_id",
+    )
 
     def __init__(self, entity: Entity, location: str, ids: StableIds) -> None:
         self.entity = entity
@@ -39,9 +50,13 @@ class Context:
         self.issues.append(self.issue("warning", message, **details))
 
     def to_uuid(self, raw: Any, target: Entity, field: str) -> uuid.UUID | None:
+        if raw.__class__ is str:  # the usual case first: one lookup in the per-read cache
+            parsed = self.ids.parse(raw)
+            if parsed is not None:
+                return parsed
         if isinstance(raw, bool) or not isinstance(raw, str | int) or str(raw).strip() == "":
             return None
-        parsed = parse_uuid(str(raw))
+        parsed = self.ids.parse(str(raw))
         if parsed is not None:
             return parsed
         # Same derivation wherever the id occurs (own id, references, deletions), so a server
@@ -79,12 +94,41 @@ class Context:
 
 
 class Scope:
-    """Typed, tolerant access to one JSON object (the entity or a nested item)."""
+    """Typed, tolerant access to one JSON object (the entity or a nested item).
 
-    def __init__(self, ctx: Context, obj: Mapping[str, Any], prefix: str = "") -> None:
+    Every accessor starts with the case a well-formed register sends (a non-empty string, a
+    known value, a ``{"id": "<uuid>"}`` reference) and returns at once; anything else goes the
+    general way, which gives the defaults and the issues. The fast lines only ever return what
+    the general way would have returned for the same value, with no issue. A bundle has
+    millions of values, so this is most of reading's time. A nested scope's field-name prefix
+    is only written out when an issue needs it."""
+
+    __slots__ = ("_index", "_key", "_parent", "_prefix", "ctx", "obj")
+
+    def __init__(
+        self,
+        ctx: Context,
+        obj: Mapping[str, Any],
+        prefix: str = "",
+        *,
+        parent: Scope | None = None,
+        key: str = "",
+        index: int = -1,
+    ) -> None:
         self.ctx = ctx
         self.obj = obj
-        self.prefix = prefix
+        self._prefix: str | None = prefix if parent is None else None
+        self._parent = parent
+        self._key = key
+        self._index = index
+
+    @property
+    def prefix(self) -> str:
+        if self._prefix is None:
+            assert self._parent is not None
+            step = self._key if self._index < 0 else f"{self._key}[{self._index}]"
+            self._prefix = f"{self._parent.prefix}{step}."
+        return self._prefix
 
     def _name(self, key: str) -> str:
         return f"{self.prefix}{key}"
@@ -98,6 +142,9 @@ class Scope:
         return value
 
     def text(self, key: str, *, required: bool = False) -> str:
+        value = self.obj.get(key)
+        if value.__class__ is str and value:
+            return value
         value = self._present(key, required)
         if value is None:
             return ""
@@ -113,6 +160,9 @@ class Scope:
     def enum(
         self, key: str, allowed: frozenset[str], *, required: bool = False, default: str = ""
     ) -> str:
+        value = self.obj.get(key)
+        if value.__class__ is str and value in allowed:
+            return value
         value = self.text(key, required=required)
         if value == "":
             return default
@@ -125,6 +175,12 @@ class Scope:
         return value
 
     def date(self, key: str, *, required: bool = False) -> dt.date | None:
+        value = self.obj.get(key)
+        if value.__class__ is str and value:
+            try:
+                return parse_date(value)
+            except ValueError:
+                pass  # the general way below reports it
         value = self.text(key, required=required)
         if value == "":
             return None
@@ -137,6 +193,9 @@ class Scope:
             return None
 
     def integer(self, key: str) -> int | None:
+        value = self.obj.get(key)
+        if value.__class__ is int:
+            return value
         value = self._present(key, False)
         if value is None:
             return None
@@ -158,14 +217,21 @@ class Scope:
 
     def child(self, key: str) -> Scope | None:
         value = self.obj.get(key)
-        if isinstance(value, Mapping):
-            return Scope(self.ctx, value, f"{self._name(key)}.")
+        if value.__class__ is dict or isinstance(value, Mapping):
+            return Scope(self.ctx, value, parent=self, key=key)
         if value is not None:
             self.ctx.warn("not an object; ignored", field=self._name(key))
         return None
 
     def ref(self, key: str, target: Entity, *, required: bool = False) -> uuid.UUID | None:
         """``{key: {"id": ...}}``, the shape of every SS 12000 reference."""
+        value = self.obj.get(key)
+        if value.__class__ is dict:
+            raw = value.get("id")
+            if raw.__class__ is str:
+                found = self.ctx.ids.parse(raw)
+                if found is not None:
+                    return found
         value = self._present(key, required)
         if value is None:
             return None
@@ -190,15 +256,23 @@ class Scope:
             self.ctx.warn("not a list; ignored", field=self._name(key))
             return []
         scopes = []
+        ctx = self.ctx
         for index, element in enumerate(value):
-            name = f"{self._name(key)}[{index}]"
-            if isinstance(element, Mapping):
-                scopes.append(Scope(self.ctx, element, f"{name}."))
+            if element.__class__ is dict or isinstance(element, Mapping):
+                scopes.append(Scope(ctx, element, parent=self, key=key, index=index))
             else:
-                self.ctx.skipped.append(f"{name} (not an object)")
+                ctx.skipped.append(f"{self._name(key)}[{index}] (not an object)")
         return scopes
 
     def modified(self) -> dt.datetime | None:
+        meta = self.obj.get("meta")
+        if meta.__class__ is dict:
+            value = meta.get("modified")
+            if value.__class__ is str and value:
+                try:
+                    return parse_datetime(value)
+                except ValueError:
+                    pass  # the general way below reports it
         meta = self.child("meta")
         value = meta.text("modified") if meta else ""
         if not value:

@@ -51,6 +51,12 @@ class MunicipalSettings(models.Model):
     assignment_roles_with_access = ArrayField(
         models.CharField(max_length=40), default=default_assignment_roles_with_access, blank=True
     )
+    # Some registers leave securityMarking out (IST lets municipalities strip it). Read as "Ingen"
+    # by default; a municipality whose register strips it turns this on, and every person who
+    # comes without a marking waits in the import quarantine until an administrator admits them.
+    missing_security_marking_protected = models.BooleanField(
+        _("treat persons without a security marking as protected"), default=False
+    )
 
     class Meta:
         verbose_name = _("municipality settings")

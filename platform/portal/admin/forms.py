@@ -155,6 +155,15 @@ class MunicipalSettingsForm(AdminForm):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Mentors always see the pupils of their mentor groups."),
     )
+    missing_security_marking_protected = forms.BooleanField(
+        label=_("Treat persons without a security marking as protected"),
+        required=False,
+        help_text=_(
+            "Turn this on if your pupil register leaves out the security marking (protected "
+            "identity). Everyone who comes without one then waits in the quarantine until an "
+            "administrator admits them."
+        ),
+    )
 
     @classmethod
     def for_settings(cls, settings: MunicipalSettings, data: Any = None) -> MunicipalSettingsForm:

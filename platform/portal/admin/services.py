@@ -38,6 +38,7 @@ EDITABLE_SETTINGS = (
     "pupil_login_from_school_year",
     "guardian_relation_types",
     "assignment_roles_with_access",
+    "missing_security_marking_protected",
 )
 IDLE_MINUTES_RANGE = (5, 720)
 SCHOOL_YEAR_RANGE = (0, 9)

@@ -38,6 +38,9 @@ class SecurityMarking(models.TextChoices):
     NONE = "Ingen", _("None")
     CONFIDENTIALITY = "Sekretessmarkering", _("Confidentiality marking")
     PROTECTED_REGISTRATION = "Skyddad folkbokföring", _("Protected population registration")
+    # Not an SS 12000 value: the register sent no marking and the municipality treats that as
+    # protected (MunicipalSettings.missing_security_marking_protected).
+    MISSING = "Saknas", _("Missing (treated as protected)")
 
 
 class PersonStatus(models.TextChoices):
