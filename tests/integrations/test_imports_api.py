@@ -393,14 +393,19 @@ def test_a_dry_run_shows_samples_to_admins_with_a_log_entry_and_not_to_tokens(
 # --- Apply as shown ------------------------------------------------------------------------------
 
 
+def finished_dry_run(client: Client, bundle_zip: bytes) -> ImportRun:
+    """A dry run of the bundle, uploaded through the API by ``client`` and run by the worker."""
+    created = client.post(
+        IMPORTS, {"source": "ss12000-files", "dry_run": "true", "file": upload(bundle_zip)}
+    ).json()
+    return execute(TENANT_A.slug, created["id"])
+
+
 def test_a_succeeded_dry_run_is_applied_as_it_was_shown_once(
     tenant_a: Municipality, bundle_zip: bytes
 ) -> None:
     client, admin = admin_client()
-    created = client.post(
-        IMPORTS, {"source": "ss12000-files", "dry_run": "true", "file": upload(bundle_zip)}
-    ).json()
-    dry = execute(TENANT_A.slug, created["id"])
+    dry = finished_dry_run(client, bundle_zip)
     # When it is applied
     response = client.post(f"{IMPORTS}/{dry.pk}/apply")
     # Then a new run over the same file applies exactly what was shown
@@ -427,10 +432,7 @@ def test_applying_a_dry_run_fails_cleanly_when_the_register_changed_since(
     tenant_a: Municipality, bundle_zip: bytes
 ) -> None:
     client, _admin = admin_client()
-    created = client.post(
-        IMPORTS, {"source": "ss12000-files", "dry_run": "true", "file": upload(bundle_zip)}
-    ).json()
-    dry = execute(TENANT_A.slug, created["id"])
+    dry = finished_dry_run(client, bundle_zip)
     # Given the same input was applied in between, by another run
     other = queued_run(TENANT_A.slug, source_path=dry.source_path)
     assert execute(TENANT_A.slug, other.pk).status == ImportStatus.SUCCEEDED
@@ -447,12 +449,7 @@ def test_a_dry_run_by_token_applied_by_an_admin_is_recorded_as_the_admins(
     tenant_a: Municipality, bundle_zip: bytes
 ) -> None:
     # Given a dry run started through the API with a token
-    created = (
-        token_client()
-        .post(IMPORTS, {"source": "ss12000-files", "dry_run": "true", "file": upload(bundle_zip)})
-        .json()
-    )
-    dry = execute(TENANT_A.slug, created["id"])
+    dry = finished_dry_run(token_client(), bundle_zip)
     assert dry.trigger == "api"
     # When an administrator applies it
     client, admin = admin_client()
@@ -465,10 +462,7 @@ def test_a_dry_run_whose_upload_was_purged_is_refused_and_nothing_is_queued(
     tenant_a: Municipality, bundle_zip: bytes
 ) -> None:
     client, _admin = admin_client()
-    created = client.post(
-        IMPORTS, {"source": "ss12000-files", "dry_run": "true", "file": upload(bundle_zip)}
-    ).json()
-    dry = execute(TENANT_A.slug, created["id"])
+    dry = finished_dry_run(client, bundle_zip)
     # Given its upload was deleted by the purge (kept for a limited time)
     Path(dry.source_path).unlink()
     before = runs(TENANT_A.slug)
