@@ -5,11 +5,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import json
 import uuid
 from collections.abc import Callable
 from typing import Any
 
-from integrations.records import Record
+import orjson
+
+from integrations.records import Entity, Record, SourceIssue
 
 # Fields that change without the entity changing (the register's own bookkeeping).
 _IGNORED = frozenset({"modified"})
@@ -86,3 +89,46 @@ def _text(value: Any) -> str:
 
 def content_hash(record: Record) -> str:
     return hashlib.md5(_text(record).encode(), usedforsecurity=False).hexdigest()
+
+
+# --- digests of a source's input (SS 12000) ---------------------------------------------------
+# A no-change run spends most of its time mapping JSON items to records only to find their
+# digests unchanged. SS 12000 sources therefore digest the raw item instead (its canonical JSON,
+# independent of key order and whitespace) together with a salt naming everything else the
+# mapping depends on; the reader maps an item only when that digest differs from the stored one.
+# CSV keeps content_hash(record): its rows are merged across files before they are a record.
+
+# The canonical JSON of an item: keys sorted, no whitespace. orjson makes it about 2.7 times
+# faster than the standard encoder (measured on the persons of a 20,000-pupil bundle: 0.17 s
+# against 0.46 s of CPU); it is a third of what a no-change re-run spends.
+_SORTED = orjson.OPT_SORT_KEYS
+# What orjson refuses (integers beyond 64 bits, which JSON allows) goes through the standard
+# encoder: a different text, but always the same one for the same item, so still a digest.
+_fallback_dumps = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode
+
+
+def raw_digest(salt: str, item: Any) -> str:
+    """MD5 of ``salt`` and the canonical JSON of ``item`` (a parsed JSON value)."""
+    try:
+        text = orjson.dumps(item, option=_SORTED)
+    except orjson.JSONEncodeError:
+        text = b"\x00" + _fallback_dumps(item).encode()
+    return hashlib.md5(salt.encode() + text, usedforsecurity=False).hexdigest()
+
+
+def salted(digest: str, salt: str) -> str:
+    """A digest extended by a reader-side input of the mapping (e.g. a municipal setting)."""
+    return hashlib.md5(f"{salt}|{digest}".encode(), usedforsecurity=False).hexdigest()
+
+
+@dataclasses.dataclass(slots=True)
+class RawItem:
+    """One SS 12000 item not yet mapped: ``source_id`` is None when the item has no readable
+    id (``map()`` then reports it); ``digest`` is ``raw_digest`` of it; ``map()`` gives what
+    mapping it gives (a record and its issues, or issues)."""
+
+    entity: Entity
+    source_id: uuid.UUID | None
+    digest: str
+    item: Any
+    map: Callable[[], list[Record | SourceIssue]]

@@ -4,12 +4,15 @@ must be written. Errors skip a row but keep it "seen", so a bad row never delete
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
-from integrations.pipeline.hashing import content_hash
+from integrations.pipeline.hashing import RawItem, content_hash, salted
+from integrations.pipeline.stagers import STAGERS, stage_person
 from integrations.pipeline.staging import STAGED_BY_ENTITY, Stage
 from integrations.records import (
     ActivityRecord,
@@ -71,6 +74,9 @@ class Reader:
         on_progress: Callable[[int], None] | None = None,
         marking_not_sent: str = SecurityMarking.NONE,
         warn_markings_not_sent: bool = False,
+        remap: dict[Entity, set[uuid.UUID]] | None = None,
+        live_civic_numbers: dict[uuid.UUID, str] | None = None,
+        live_modified: Callable[[Entity, set[uuid.UUID], bool], dt.datetime | None] | None = None,
     ) -> None:
         self.stage = stage
         self.live = live_hashes
@@ -87,21 +93,38 @@ class Reader:
         self.seen: dict[Entity, set[uuid.UUID]] = defaultdict(set)
         self.deleted: dict[Entity, set[uuid.UUID]] = defaultdict(set)
         self.civic_numbers: set[str] = set()
+        # Raw items (SS 12000) whose digest equals the live one are not mapped at all. Not
+        # skipped: ids in ``remap`` (their last mapping gave issues, which must come again);
+        # everything when ``remap`` is None (the issues of the last run are not all known).
+        self.remap = remap
+        self.live_civic_numbers = live_civic_numbers or {}
+        # (entity, ids, among): the latest source_modified of the live rows among ``ids``
+        # (among=True) or of those not among them.
+        self.live_modified = live_modified
+        self.mapped: dict[Entity, set[uuid.UUID]] = defaultdict(set)  # raw items, first time
+        self._raw_entity: Entity | None = None
+        self._raw_state: tuple[Any, ...] = ()
 
-    def consume(self, items: Iterable[Item]) -> ReadResult:
-        for index, item in enumerate(items, 1):
-            if isinstance(item, SourceIssue):
-                if item.entity is not None and _restarts_collection(item):
-                    self._restart(item.entity)
-                self.result.issues.append(item)
-            elif isinstance(item, DeletedRecord):
-                self.stage.add("s_mark", (f"gone:{item.entity.value}", item.source_id))
-                self.deleted[item.entity].add(item.source_id)
-            else:
-                self._record(item)
-            if self.on_progress and index % 20000 == 0:
-                self.on_progress(index)
+    def consume(self, items: Iterable[Item | RawItem]) -> ReadResult:
+        # Reading allocates millions of objects and frees none in cycles: the collector's
+        # passes over them cost about 5 % of a run and find nothing.
+        collecting = gc.isenabled()
+        gc.disable()
+        gc.freeze()
+        try:
+            for index, item in enumerate(items, 1):
+                if item.__class__ is RawItem:
+                    self._raw(item)
+                else:
+                    self._item(item)  # type: ignore[arg-type]
+                if self.on_progress and index % 20000 == 0:
+                    self.on_progress(index)
+        finally:
+            gc.unfreeze()
+            if collecting:
+                gc.enable()
         self.stage.flush()
+        self._skipped_modified()
         if (
             self.warn_markings_not_sent
             and self.markings_not_sent
@@ -109,6 +132,86 @@ class Reader:
         ):
             self.result.issues.append(_markings_not_sent_warning(self.markings_not_sent))
         return self.result
+
+    def _item(self, item: Item) -> None:
+        if isinstance(item, SourceIssue):
+            if item.entity is not None and _restarts_collection(item):
+                self._restart(item.entity)
+            self.result.issues.append(item)
+        elif isinstance(item, DeletedRecord):
+            self.stage.add("s_mark", (f"gone:{item.entity.value}", item.source_id))
+            self.deleted[item.entity].add(item.source_id)
+        else:
+            self._record(item)
+
+    def _raw(self, raw: RawItem) -> None:
+        entity = raw.entity
+        if entity is not self._raw_entity:  # items come entity by entity: look up once
+            self._raw_entity = entity
+            self._raw_state = (
+                self.seen[entity],
+                self.live[entity],
+                self.remap[entity] if self.remap is not None else None,
+                self.mapped[entity],
+                self.result.counts[entity.value],
+            )
+        seen, live, remap, mapped, counts = self._raw_state
+        digest = raw.digest
+        if entity is Entity.PERSON and self.marking_not_sent != SecurityMarking.NONE:
+            # The setting decides what a missing marking means: turning it on or off re-maps.
+            digest = salted(digest, self.marking_not_sent)
+        source_id = raw.source_id
+        if source_id is not None and source_id not in seen:  # a repeated id is mapped (error)
+            if (
+                remap is not None
+                and live.get(source_id) == digest
+                and source_id not in remap
+                and (entity is not Entity.PERSON or self._unchanged_person(source_id, raw.item))
+            ):
+                # Counted as reading the record would have; not mapped.
+                counts.read += 1
+                counts.unchanged += 1
+                seen.add(source_id)
+                return
+            mapped.add(source_id)
+        for item in raw.map():
+            if isinstance(item, SourceIssue):
+                self._item(item)
+            else:
+                self._record(item, digest)  # type: ignore[arg-type]
+
+    def _unchanged_person(self, source_id: uuid.UUID, item: dict[str, object]) -> bool:
+        """Counts what reading the person's record would have; False if only mapping it can
+        tell (its civic number is already taken in this run: an error)."""
+        number = self.live_civic_numbers.get(source_id)
+        if number:
+            if number in self.civic_numbers:
+                return False
+            self.civic_numbers.add(number)
+        marking = item.get("securityMarking")
+        if marking is None or marking == "" or marking == []:  # as Scope.text reads it
+            self.markings_not_sent += 1
+        return True
+
+    def _skipped_modified(self) -> None:
+        """Skipped items' ``meta.modified`` was not parsed; it is their live rows' (same input,
+        same value), so the latest per entity (the incremental checkpoint) stays exact. The
+        skipped ones are the live ids seen but not mapped; whichever of them or the other
+        live ids is the shorter list is sent to the database."""
+        if self.live_modified is None:
+            return
+        for entity, live in self.live.items():
+            if not self.result.counts[entity.value].unchanged:
+                continue
+            seen, mapped = self.seen[entity], self.mapped[entity]
+            others = (live.keys() - seen) | (mapped & live.keys())
+            if len(others) * 2 < len(live):
+                value = self.live_modified(entity, others, False)
+            else:
+                value = self.live_modified(entity, (seen & live.keys()) - mapped, True)
+            latest = self.result.latest_modified.get(entity.value)
+            if value is not None and (latest is None or value > latest):
+                self.result.latest_modified[entity.value] = value
 
     def mark_gone(self, *, full: bool) -> None:
         """A full snapshot: whatever the register no longer sends is gone. An incremental run
@@ -129,6 +232,8 @@ class Reader:
         reading it again must not trip over its own ids as duplicates: forget it all."""
         self.stage.discard(STAGED_BY_ENTITY[entity])
         self.seen[entity].clear()
+        self.mapped[entity].clear()
+        self._raw_entity = None  # counts were replaced
         self.result.counts[entity.value] = EntityCounts()
         self.result.samples.pop(entity.value, None)
         self.result.latest_modified.pop(entity.value, None)
@@ -144,7 +249,9 @@ class Reader:
 
     # --- per record ---------------------------------------------------------------------------
 
-    def _record(self, record: LiveRecord) -> None:
+    def _record(self, record: LiveRecord, digest: str | None = None) -> None:
+        """``digest``: of the raw item the record was mapped from (SS 12000); CSV records are
+        digested here."""
         # Runs for every record of the register: the entity's name is looked up once per type
         # (``Entity.value`` and an enum's hash are Python-level calls).
         entity, name = _ENTITY_NAME[type(record)]
@@ -170,7 +277,8 @@ class Reader:
             admitted, number = self._person(record, counts)
             if not admitted:
                 return
-        digest = content_hash(record)
+        if digest is None:
+            digest = content_hash(record)
         previous = self.live[entity].get(source_id)
         if previous == digest:
             counts.unchanged += 1
@@ -179,9 +287,9 @@ class Reader:
         setattr(counts, kind, getattr(counts, kind) + 1)
         self._sample(entity, kind, record)
         if isinstance(record, PersonRecord):
-            _stage_person(self.stage, record, digest, number)
+            stage_person(self.stage, record, digest, number)
         else:
-            _STAGERS[type(record)](self.stage, record, digest)
+            STAGERS[type(record)](self.stage, record, digest)
 
     def _person(
         self, record: PersonRecord, counts: EntityCounts
@@ -252,72 +360,6 @@ def _label(record: Record) -> str:
     return str(getattr(record, "display_name", getattr(record, "duty_role", "")))
 
 
-# --- staging per record type ------------------------------------------------------------------
-
-
-def _stage_org(stage: Stage, r: OrganisationRecord, digest: str) -> None:
-    stage.add("s_org", (
-        r.source_id, digest, r.display_name, r.organisation_type, r.parent_id, r.school_unit_code,
-        r.organisation_code, list(r.school_types), r.municipality_code, r.start_date, r.end_date,
-        r.modified,
-    ))  # fmt: skip
-
-
-def _stage_person(stage: Stage, r: PersonRecord, digest: str, number: CivicNumber | None) -> None:
-    stage.add("s_person", (
-        r.source_id, digest, r.given_name, r.middle_name, r.family_name,
-        number.value if number else "", number.kind.value if number else "",
-        r.birth_date or (number.birth_date if number else None), r.security_marking, r.status,
-        r.modified,
-    ))  # fmt: skip
-    for email in r.emails:
-        stage.add("s_email", (r.source_id, email.value.strip(), email.type))
-    for e in r.enrolments:
-        stage.add("s_enrolment", (
-            r.source_id, e.school_unit_id, e.school_type, e.school_year, e.start_date,
-            e.end_date, e.cancelled,
-        ))  # fmt: skip
-    for responsible in r.responsibles:
-        stage.add(
-            "s_responsible", (r.source_id, responsible.guardian_id, responsible.relation_type)
-        )
-
-
-def _stage_group(stage: Stage, r: GroupRecord, digest: str) -> None:
-    stage.add("s_group", (
-        r.source_id, digest, r.display_name, r.group_type, r.school_type, r.organisation_id,
-        r.start_date, r.end_date, r.modified,
-    ))  # fmt: skip
-    for m in r.memberships:
-        stage.add(
-            "s_membership", (r.source_id, m.person_id, m.start_date or r.start_date, m.end_date)
-        )
-
-
-def _stage_duty(stage: Stage, r: DutyRecord, digest: str) -> None:
-    stage.add("s_duty", (
-        r.source_id, digest, r.person_id, r.duty_at_id, r.duty_role, r.signature, r.start_date,
-        r.end_date, r.modified,
-    ))  # fmt: skip
-    for a in r.assignment_roles:
-        stage.add("s_assignment", (
-            r.source_id, a.group_id, a.role_type, a.start_date or r.start_date, a.end_date,
-        ))  # fmt: skip
-
-
-def _stage_activity(stage: Stage, r: ActivityRecord, digest: str) -> None:
-    stage.add("s_activity", (
-        r.source_id, digest, r.display_name, r.activity_type, r.organisation_id, r.subject_code,
-        r.start_date, r.end_date, r.modified,
-    ))  # fmt: skip
-    for group_id in dict.fromkeys(r.group_ids):
-        stage.add("s_activity_group", (r.source_id, group_id))
-    for t in r.teachers:
-        stage.add("s_activity_teacher", (
-            r.source_id, t.duty_id, t.start_date or r.start_date, t.end_date,
-        ))  # fmt: skip
-
-
 _ENTITY: dict[type, Entity] = {
     OrganisationRecord: Entity.ORGANISATION,
     PersonRecord: Entity.PERSON,
@@ -326,9 +368,3 @@ _ENTITY: dict[type, Entity] = {
     ActivityRecord: Entity.ACTIVITY,
 }
 _ENTITY_NAME: dict[type, tuple[Entity, str]] = {cls: (e, e.value) for cls, e in _ENTITY.items()}
-_STAGERS: dict[type, Callable[[Stage, Record, str], None]] = {
-    OrganisationRecord: _stage_org,  # type: ignore[dict-item]
-    GroupRecord: _stage_group,  # type: ignore[dict-item]
-    DutyRecord: _stage_duty,  # type: ignore[dict-item]
-    ActivityRecord: _stage_activity,  # type: ignore[dict-item]
-}

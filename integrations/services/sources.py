@@ -51,7 +51,7 @@ def open_source(run: ImportRun) -> OpenedSource:
     if run.source == ImportSource.SS12000_FILES:
         from integrations.sources.ss12000_files import Ss12000FileSource
 
-        files = Ss12000FileSource(run.source_path, id_secret=secret)
+        files = Ss12000FileSource(run.source_path, id_secret=secret, lazy=True)
         return OpenedSource(files.read(), files.covered_entities)
     from integrations.sources.ss12000_api import Ss12000ApiSource
     from integrations.sources.ss12000_http import Ss12000ApiConfig
@@ -63,7 +63,7 @@ def open_source(run: ImportRun) -> OpenedSource:
         client_id=conn.client_id,
         client_secret=conn.client_secret,
     )
-    api = Ss12000ApiSource(config, id_secret=secret)
+    api = Ss12000ApiSource(config, id_secret=secret, lazy=True)
     if run.incremental:
         since = {Entity(c.entity): c.modified_after for c in RegisterCheckpoint.objects.all()}
         opened = OpenedSource(api.read_changes(since), ALL_ENTITIES, api.close)

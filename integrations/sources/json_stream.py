@@ -15,10 +15,12 @@ the file.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any, TextIO
 
 _WHITESPACE = " \t\r\n"
+_COMMA = re.compile(r"[ \t\r\n]*,[ \t\r\n]*")
 _DECODER = json.JSONDecoder()
 
 
@@ -67,6 +69,19 @@ class _Scanner:
         if found != char:
             raise MalformedJson(f"expected {char!r}, found {found or 'end of file'!r}", self.offset)
         self._pos += 1
+
+    def comma(self) -> bool:
+        """Consumes a "," (and the whitespace around it) if one comes next. Between the items of
+        a large array, in one regular-expression step: the general way below looks at each
+        character in Python."""
+        found = _COMMA.match(self._buf, self._pos)
+        if found is not None and found.end() < len(self._buf):
+            self._pos = found.end()
+            return True
+        if self.peek() == ",":
+            self._pos += 1
+            return True
+        return False
 
     def value(self) -> Any:
         self.peek()
@@ -119,8 +134,7 @@ def _array(scan: _Scanner) -> Iterator[Any]:
         return
     while True:
         yield scan.value()
-        if scan.peek() == ",":
-            scan.expect(",")
+        if scan.comma():
             continue
         scan.expect("]")
         return

@@ -41,6 +41,7 @@ from typing import Any
 
 import httpx
 
+from integrations.pipeline.hashing import RawItem
 from integrations.records import Entity, SourceIssue
 from integrations.sources.errors import SourceError
 from integrations.sources.ids import StableIds
@@ -50,7 +51,9 @@ from integrations.sources.ss12000_http import (
     Ss12000Http,
     utcnow,
 )
-from integrations.sources.ss12000_mapping import Item, map_deleted, map_entity
+from integrations.sources.ss12000_mapping import Item, map_deleted, map_entity, raw_item
+
+Yielded = Item | RawItem
 
 __all__ = ["ENTITY_ORDER", "Ss12000ApiConfig", "Ss12000ApiSource", "SyncStats"]
 
@@ -111,8 +114,11 @@ class Ss12000ApiSource:
         monotonic: Callable[[], float] = time.monotonic,
         rng: Callable[[], float] = random.random,
         id_secret: bytes | None = None,
+        lazy: bool = False,
     ) -> None:
         self.config = config
+        # Lazy: yield RawItems (mapped only if the reader finds them changed), see raw_item.
+        self._lazy = lazy
         self._http = Ss12000Http(
             config, client=client, sleep=sleep, now=now, monotonic=monotonic, rng=rng
         )
@@ -145,7 +151,7 @@ class Ss12000ApiSource:
         self._stats.token_requests = self._http.stats.token_requests
         return self._stats
 
-    def read(self, entities: Iterable[Entity] = ENTITY_ORDER) -> Iterator[Item]:
+    def read(self, entities: Iterable[Entity] = ENTITY_ORDER) -> Iterator[Yielded]:
         """A full snapshot of ``entities`` (all by default), in dependency order."""
         wanted = set(entities)
         for entity in ENTITY_ORDER:
@@ -153,7 +159,7 @@ class Ss12000ApiSource:
                 started = yield from self._collection(entity, [])
                 self._checkpoints[entity] = started
 
-    def read_changes(self, since: Mapping[Entity, dt.datetime]) -> Iterator[Item]:
+    def read_changes(self, since: Mapping[Entity, dt.datetime]) -> Iterator[Yielded]:
         """What changed since the given checkpoints: changed and new entities, then that type's
         deletions. Entity types missing from ``since`` are read in full (a first sync)."""
         for entity, value in since.items():
@@ -161,7 +167,7 @@ class Ss12000ApiSource:
                 raise ValueError(f"checkpoint for {entity} has no time zone")
         return self._changes(dict(since))
 
-    def _changes(self, since: Mapping[Entity, dt.datetime]) -> Iterator[Item]:
+    def _changes(self, since: Mapping[Entity, dt.datetime]) -> Iterator[Yielded]:
         for entity in ENTITY_ORDER:
             after = since.get(entity)
             if after is None:
@@ -177,30 +183,33 @@ class Ss12000ApiSource:
 
     def _collection(
         self, entity: Entity, filters: list[tuple[str, str]]
-    ) -> Generator[Item, None, dt.datetime]:
+    ) -> Generator[Yielded, None, dt.datetime]:
         params = list(filters)
         if entity is Entity.ACTIVITY and self.config.expand_activity_syllabus:
             params.append(("expand", "syllabus"))
 
-        def items(data: Any, what: str) -> list[Item]:
+        def items(data: Any, what: str) -> list[Yielded]:
             rows = data.get("data") if isinstance(data, dict) else data
             if not isinstance(rows, list):
                 raise SourceError(f"{what}: the page has no data array")
-            out: list[Item] = []
+            out: list[Yielded] = []
             for index, row in enumerate(rows):
-                out.extend(map_entity(entity, row, f"{what} item {index}", self._ids))
+                if self._lazy:
+                    out.append(raw_item(entity, row, f"{what} item {index}", self._ids))
+                else:
+                    out.extend(map_entity(entity, row, f"{what} item {index}", self._ids))
             return out
 
         return (yield from self._paged(entity, PATHS[entity], params, items))
 
-    def _deleted(self, entity: Entity, after: str) -> Generator[Item, None, dt.datetime]:
+    def _deleted(self, entity: Entity, after: str) -> Generator[Yielded, None, dt.datetime]:
         params = [("after", after), ("entities", OBJECT_TYPES[entity])]
 
-        def items(data: Any, what: str) -> list[Item]:
+        def items(data: Any, what: str) -> list[Yielded]:
             if not isinstance(data, dict) or "data" not in data:
                 raise SourceError(f"{what}: the page has no data object")
             # Filter again by type: a server ignoring ``entities`` must not delete other types.
-            return map_deleted(data["data"], what, self._ids, wanted=(entity,))
+            return [*map_deleted(data["data"], what, self._ids, wanted=(entity,))]
 
         return (yield from self._paged(entity, "/deletedEntities", params, items))
 
@@ -209,8 +218,8 @@ class Ss12000ApiSource:
         entity: Entity,
         path: str,
         first_params: list[tuple[str, str]],
-        page_items: Callable[[Any, str], list[Item]],
-    ) -> Generator[Item, None, dt.datetime]:
+        page_items: Callable[[Any, str], list[Yielded]],
+    ) -> Generator[Yielded, None, dt.datetime]:
         """Reads every page of one collection; returns the server time of the first answer."""
         limit = ("limit", str(self.config.page_size))
         restarts = 0

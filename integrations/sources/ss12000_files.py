@@ -21,13 +21,14 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from integrations.pipeline.hashing import RawItem
 from integrations.records import Entity, SourceIssue
 from integrations.sources.bundle import Bundle
 from integrations.sources.errors import SourceError
 from integrations.sources.ids import StableIds
 from integrations.sources.json_stream import MalformedJson, iter_json_items
 from integrations.sources.ss12000_api import ENTITY_ORDER
-from integrations.sources.ss12000_mapping import Item, map_entity
+from integrations.sources.ss12000_mapping import Item, map_entity, raw_item
 
 _NAME = re.compile(r"(organisations|persons|groups|duties|activities)(?:[^a-z][^/]*)?\.json")
 _KINDS = {
@@ -55,10 +56,13 @@ class Ss12000FileSource:
         *,
         id_secret: bytes | None = None,
         max_item_chars: int = 16 << 20,
+        lazy: bool = False,
     ) -> None:
         self.path = Path(path)
         self._ids = StableIds(id_secret)
         self._max_item_chars = max_item_chars
+        # Lazy: yield RawItems (mapped only if the reader finds them changed), see raw_item.
+        self._lazy = lazy
         with Bundle(self.path) as bundle:
             self._files = {e: [n for n in bundle.names() if _classify(n) is e] for e in Entity}
             self._unknown = [n for n in bundle.names() if _classify(n) is None]
@@ -73,7 +77,7 @@ class Ss12000FileSource:
     def covered_entities(self) -> frozenset[Entity]:
         return frozenset(e for e, names in self._files.items() if names)
 
-    def read(self) -> Iterator[Item]:
+    def read(self) -> Iterator[Item | RawItem]:
         for name in self._unknown:
             yield SourceIssue("warning", None, "", "file not recognised; ignored", location=name)
         with Bundle(self.path) as bundle:
@@ -81,14 +85,17 @@ class Ss12000FileSource:
                 for name in self._files[entity]:
                     yield from self._read_file(bundle, name, entity)
 
-    def _read_file(self, bundle: Bundle, name: str, entity: Entity) -> Iterator[Item]:
+    def _read_file(self, bundle: Bundle, name: str, entity: Entity) -> Iterator[Item | RawItem]:
         with bundle.open_binary(name) as raw:
             text = io.TextIOWrapper(raw, encoding="utf-8-sig")
             items = iter_json_items(text, max_item_chars=self._max_item_chars)
             index = 0
             try:
                 for index, item in enumerate(items):
-                    yield from map_entity(entity, item, f"{name} item {index}", self._ids)
+                    if self._lazy:
+                        yield raw_item(entity, item, f"{name} item {index}", self._ids)
+                    else:
+                        yield from map_entity(entity, item, f"{name} item {index}", self._ids)
             except MalformedJson as exc:
                 raise SourceError(f"{name}: malformed JSON: {exc}") from None
             except UnicodeDecodeError:

@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from integrations.pipeline.hashing import RawItem, raw_digest
 from integrations.records import (
     ActivityRecord,
     AssignmentRoleRecord,
@@ -47,6 +48,11 @@ from integrations.sources.ss12000_reader import Context, Scope
 from integrations.sources.subject_codes import subject_code_from_name
 
 UNKNOWN_START = dt.date.min
+
+# Part of every SS 12000 digest (pipeline/hashing.raw_digest): the stored digests are of the
+# raw items, so a change to what this module (or ss12000_reader, parsing, ids, records) makes
+# of an item must bump this, or unchanged items would keep rows mapped by the old code.
+MAPPING_VERSION = "ss12000-mapping-1"
 
 # deletedEntities.data keys -> entity. "activitites" is the spelling of the 2.1.0 spec (a typo
 # servers generated from it reproduce); "activities" is what the field should be called.
@@ -300,6 +306,24 @@ def map_entity(entity: Entity, item: Any, location: str, ids: StableIds) -> list
     if record is None:
         return [ctx.issue("error", _UNPLACEABLE[entity], fields=", ".join(ctx.missing))]
     return [record, *ctx.finish()]
+
+
+def raw_item(entity: Entity, item: Any, location: str, ids: StableIds) -> RawItem:
+    """The item as the reader decides on it: keyed by its id (read as ``map_entity`` reads
+    it), digested, and mapped only if the reader asks."""
+    source_id = None
+    if isinstance(item, Mapping):
+        raw = item.get("id")
+        source_id = ids.parse(raw) if raw.__class__ is str else None
+        if source_id is None:  # a derived id, or none: the general way (issues discarded)
+            source_id = Context(entity, location, ids).to_uuid(raw, entity, "id")
+    return RawItem(
+        entity=entity,
+        source_id=source_id,
+        digest=raw_digest(f"{MAPPING_VERSION}|{entity.value}|", item),
+        item=item,
+        map=lambda: map_entity(entity, item, location, ids),
+    )
 
 
 def map_deleted(

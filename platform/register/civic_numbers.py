@@ -47,22 +47,31 @@ class CivicNumber:
         return self.masked
 
 
+# The digit sum of 2 * d, for each digit d (Luhn doubles every other digit).
+_DOUBLED_DIGIT_SUM = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
+
+
 def luhn_check_digit(nine_digits: str) -> int:
-    total = 0
-    for index, char in enumerate(nine_digits):
-        product = int(char) * (2 if index % 2 == 0 else 1)
-        total += product // 10 + product % 10
+    # Sums by slices instead of a loop per digit: the reader checks every person of a
+    # 100,000-pupil import (215,000 numbers).
+    total = sum(_DOUBLED_DIGIT_SUM[int(char)] for char in nine_digits[0::2]) + sum(
+        map(int, nine_digits[1::2])
+    )
     return (10 - total % 10) % 10
 
 
 def parse_civic_number(raw: str, *, today: dt.date | None = None) -> CivicNumber:
     """Accepts YYYYMMDDNNNC, YYYYMMDD-NNNC, YYMMDD-NNNC, YYMMDD+NNNC and YYYYMMDDTFnn."""
     text = raw.strip().replace(" ", "")
-    if match := _TF.match(text):
+    if len(text) == 12 and text.isdecimal():
+        # The common form (YYYYMMDDNNNC, as registers send it) without the regular expressions;
+        # isdecimal() accepts exactly what \d does (Unicode category Nd).
+        date_part, serial = text[:8], text[8:]
+    elif match := _TF.match(text):
         date_part = match.group(1)
         _check_date(date_part, day_offset=0)
         return CivicNumber(f"{date_part}TF{match.group(2)}", CivicNumberKind.TF)
-    if match := _TWELVE.match(text):
+    elif match := _TWELVE.match(text):
         date_part, serial = match.groups()
     elif match := _TEN.match(text):
         short_date, separator, serial = match.groups()

@@ -91,3 +91,39 @@ def test_accounts_live_in_the_persons_municipality_only(tenant_a: object) -> Non
         person_account_sync(person=staff_person())
     with schema_context(TENANT_B.slug):
         assert not User.objects.filter(username="asa.larare@ale.example").exists()
+
+
+def test_the_user_name_is_the_first_address_of_the_roles_kind_then_any_then_the_register_id(
+    in_a: None,
+) -> None:
+    # Given staff with a work address (alphabetically first) and two school staff addresses
+    staff = PersonFactory()
+    DutyFactory(person=staff)
+    for value, kind in [
+        ("a.work@ale.example", "Arbete övrigt"),
+        ("Z.Staff@ale.example", "Skola personal"),
+        ("Y.Staff@ale.example", "Skola personal"),
+    ]:
+        Email.objects.create(person=staff, value=value, type=kind)
+    # And staff with only a work address, a pupil with only a private one and one with none
+    worker = PersonFactory()
+    DutyFactory(person=worker)
+    Email.objects.create(person=worker, value="W.Work@ale.example", type="Arbete övrigt")
+    private_pupil = PersonFactory()
+    EnrolmentFactory(person=private_pupil, school_year=7)
+    Email.objects.create(person=private_pupil, value="P.Home@ale.example", type="Privat")
+    bare_pupil = PersonFactory()
+    EnrolmentFactory(person=bare_pupil, school_year=7)
+    # When their accounts are created
+    names = [
+        person_account_sync(person=p).username  # type: ignore[union-attr]
+        for p in (staff, worker, private_pupil, bare_pupil)
+    ]
+    # Then school staff addresses come first (the first of them, lower-cased), then work, then
+    # any address, and without one the register id
+    assert names == [
+        "y.staff@ale.example",
+        "w.work@ale.example",
+        "p.home@ale.example",
+        str(bare_pupil.source_id),
+    ]

@@ -27,6 +27,9 @@ TODAY = dt.date(2026, 11, 29)
         ("121212+1212", "191212121212", CivicNumberKind.PERSONNUMMER),
         # Samordningsnummer: day + 60.
         ("701063-2391", "197010632391", CivicNumberKind.SAMORDNINGSNUMMER),
+        ("197010632391", "197010632391", CivicNumberKind.SAMORDNINGSNUMMER),
+        # Spaces anywhere are ignored (the 12-digit form has a path of its own).
+        (" 2010 0201 2399 ", "201002012399", CivicNumberKind.PERSONNUMMER),
         # TF numbers from the school register: no check digit.
         ("20100203TF01", "20100203TF01", CivicNumberKind.TF),
         ("20100203-tf07", "20100203TF07", CivicNumberKind.TF),
@@ -44,6 +47,8 @@ def test_valid_numbers_are_normalised_to_12_characters(
     [
         ("201002012398", "check digit"),
         ("20101302-2399", "not a real date"),
+        ("201013022399", "not a real date"),
+        ("201002922399", "not a real date"),
         ("20100231TF01", "not a real date"),
         ("20100201239", "expected"),
         ("abc", "expected"),
@@ -58,7 +63,12 @@ def test_invalid_numbers_are_refused_without_echoing_them(raw: str, reason: str)
 
 
 def test_luhn_check_digit() -> None:
-    assert luhn_check_digit("811218987") == 6
+    assert [luhn_check_digit(d) for d in ("811218987", "100201239", "701063239", "000000000")] == [
+        6,
+        9,
+        1,
+        0,
+    ]
 
 
 def test_birth_date_of_a_samordningsnummer_subtracts_60_days() -> None:
