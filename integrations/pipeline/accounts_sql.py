@@ -32,6 +32,7 @@ SELECT p.id AS person_id, p.user_id, p.source_id, p.given_name, p.family_name,
   LEFT JOIN (
          SELECT DISTINCT e.person_id FROM register_enrolment e WHERE NOT e.cancelled
             AND e.start_date <= %(today)s AND (e.end_date IS NULL OR e.end_date >= %(today)s)
+            AND e.school_type = ANY(%(school_forms)s)
             AND (e.school_type = ANY(%(self_service)s)
                  OR coalesce(e.school_year, 0) >= %(from_year)s)) pupil
     ON pupil.person_id = p.id
@@ -40,6 +41,7 @@ SELECT p.id AS person_id, p.user_id, p.source_id, p.given_name, p.family_name,
            JOIN register_person c ON c.id = r.pupil_id AND c.removed_at IS NULL
            JOIN register_enrolment e ON e.person_id = r.pupil_id AND NOT e.cancelled
             AND e.start_date <= %(today)s AND (e.end_date IS NULL OR e.end_date >= %(today)s)
+            AND e.school_type = ANY(%(school_forms)s)
           WHERE r.relation_type = ANY(%(relation_types)s)) guardian
     ON guardian.person_id = p.id;
 ALTER TABLE s_eligible ADD COLUMN username text;
@@ -126,6 +128,7 @@ def accounts_sync(
         "today": today,
         "self_service": SELF_SERVICE_SCHOOL_TYPES,
         "from_year": settings.pupil_login_from_school_year,
+        "school_forms": list(settings.school_forms),
         "relation_types": list(settings.guardian_relation_types),
         "person_id": person_id,
     }

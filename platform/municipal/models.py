@@ -11,6 +11,12 @@ def default_guardian_relation_types() -> list[str]:
     return ["Vårdnadshavare"]
 
 
+def default_school_forms() -> list[str]:
+    """Every school form (SS 12000 schoolType codes): a municipality narrows it to what it uses
+    Lärspår for."""
+    return ["FS", "FKLASS", "FTH", "OPPFTH", "GR", "GRS", "TR", "SP", "SAM", "GY", "GYS", "VUX"]
+
+
 def default_assignment_roles_with_access() -> list[str]:
     return ["Mentor", "Specialpedagog", "Elevhälsopersonal", "Fritidspedagog", "Lärarassistent"]
 
@@ -43,6 +49,9 @@ class MunicipalSettings(models.Model):
     pupil_login_from_school_year = models.PositiveSmallIntegerField(
         _("pupils sign in from school year"), default=4
     )
+    # The school forms the municipality uses Lärspår for: pupils get accounts only through
+    # enrolments in these, guardians only through such pupils (staff are not affected).
+    school_forms = ArrayField(models.CharField(max_length=10), default=default_school_forms)
     # Which SS 12000 relation types let an adult see a child's published documentation.
     guardian_relation_types = ArrayField(
         models.CharField(max_length=30), default=default_guardian_relation_types, blank=True

@@ -687,6 +687,7 @@ def settings_post(**changes: Any) -> dict[str, Any]:
         "pupil_login_from_school_year": "4",
         "guardian_relation_types": [RelationType.GUARDIAN],
         "assignment_roles_with_access": ["Specialpedagog", "Elevhälsopersonal"],
+        "school_forms": ["FKLASS", "GR", "GY"],
     }
     data.update(changes)
     return data
@@ -726,6 +727,23 @@ def test_guardian_relation_types_decide_what_a_foster_parent_sees(
     with schema_context(TENANT_B.slug):
         other = MunicipalSettings.objects.filter(id=1).first()
         assert other is None or other.guardian_relation_types == ["Vårdnadshavare"]
+
+
+def test_the_school_forms_in_use_are_saved_and_at_least_one_is_required(tenant_a: object) -> None:
+    client, _admin = admin_in()
+    # When the administrator keeps compulsory school only
+    response = client.post("/admin/settings/", settings_post(school_forms=["GR"]))
+    # Then it is saved
+    assert response.status_code == 302
+    with schema_context(TENANT_A.slug):
+        assert MunicipalSettings.objects.get().school_forms == ["GR"]
+    # When they untick every school form
+    refused = client.post("/admin/settings/", settings_post(school_forms=[]))
+    # Then the form says why (in Swedish) and nothing changes
+    assert refused.status_code == 400
+    assert "Välj minst en skolform." in page_text(refused)
+    with schema_context(TENANT_A.slug):
+        assert MunicipalSettings.objects.get().school_forms == ["GR"]
 
 
 def test_invalid_settings_are_refused_and_nothing_changes(tenant_a: object) -> None:

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.models import User
+from municipal.models import MunicipalSettings
 from register.models import Email, Person
 from register.services.accounts import person_account_sync
 from tests.conftest import TENANT_A, TENANT_B
@@ -60,6 +61,36 @@ def test_guardians_get_accounts_only_for_counted_relations(in_a: None) -> None:
     assert person_account_sync(person=custody) is not None
     assert person_account_sync(person=other) is None
     assert User.objects.count() == 1
+
+
+def test_only_the_school_forms_in_use_give_pupils_and_guardians_accounts(in_a: None) -> None:
+    # Given a municipality that uses Lärspår for compulsory school only
+    MunicipalSettings.objects.update_or_create(id=1, defaults={"school_forms": ["GR"]})
+    compulsory, upper_secondary = PersonFactory(), PersonFactory()
+    EnrolmentFactory(person=compulsory, school_type="GR", school_year=7)
+    EnrolmentFactory(person=upper_secondary, school_type="GY", school_year=None)
+    parent_of_compulsory = ResponsibleFactory(pupil=compulsory).guardian
+    parent_of_upper_secondary = ResponsibleFactory(pupil=upper_secondary).guardian
+    teacher = staff_person()
+    # When their accounts are synced with the register
+    synced = {
+        name: person_account_sync(person=person) is not None
+        for name, person in [
+            ("compulsory", compulsory),
+            ("upper_secondary", upper_secondary),
+            ("parent_of_compulsory", parent_of_compulsory),
+            ("parent_of_upper_secondary", parent_of_upper_secondary),
+            ("teacher", teacher),
+        ]
+    }
+    # Then only the compulsory-school pupil and their guardian get one; staff are not affected
+    assert synced == {
+        "compulsory": True,
+        "upper_secondary": False,
+        "parent_of_compulsory": True,
+        "parent_of_upper_secondary": False,
+        "teacher": True,
+    }
 
 
 def test_leaving_the_register_deactivates_and_returning_reactivates(in_a: None) -> None:

@@ -14,7 +14,7 @@ from documentation.textguard.models import Category
 from integrations.models import ImportSource
 from municipal.models import MunicipalSettings
 from portal.admin.services import IDLE_MINUTES_RANGE, SCHOOL_YEAR_RANGE
-from register.models.choices import AssignmentRoleType, RelationType
+from register.models.choices import AssignmentRoleType, RelationType, SchoolType
 
 FILE_SOURCE_CHOICES = [
     (ImportSource.SS12000_FILES.value, ImportSource.SS12000_FILES.label),
@@ -140,6 +140,16 @@ class MunicipalSettingsForm(AdminForm):
         choices=[(0, _("Preschool class"))]
         + [(year, str(year)) for year in range(1, SCHOOL_YEAR_RANGE[1] + 1)],
         help_text=_("Upper secondary and adult education pupils always sign in themselves."),
+    )
+    school_forms = forms.MultipleChoiceField(
+        label=_("School forms that use Lärspår"),
+        choices=SchoolType.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Pupils get accounts through enrolments in these school forms, and their guardians "
+            "through them. Takes effect at the next register import."
+        ),
     )
     guardian_relation_types = forms.MultipleChoiceField(
         label=_("Adults who see a child's published documentation"),

@@ -26,7 +26,7 @@ from documentation.textguard.models import LexiconEntry
 from documentation.textguard.services import lexicon_entry_create, lexicon_entry_update
 from municipal.models import MunicipalSettings
 from portal.admin.guard import ADMIN_ROLE
-from register.models.choices import AssignmentRoleType, RelationType
+from register.models.choices import AssignmentRoleType, RelationType, SchoolType
 
 # What the settings page may change (the access log's retention has its own rules and page).
 EDITABLE_SETTINGS = (
@@ -39,6 +39,7 @@ EDITABLE_SETTINGS = (
     "guardian_relation_types",
     "assignment_roles_with_access",
     "missing_security_marking_protected",
+    "school_forms",
 )
 IDLE_MINUTES_RANGE = (5, 720)
 SCHOOL_YEAR_RANGE = (0, 9)
@@ -142,6 +143,12 @@ def municipal_settings_update(
             values["assignment_roles_with_access"],
             AssignmentRoleType.values,
         )
+    if "school_forms" in values:
+        values["school_forms"] = _choices_check(
+            "school_forms", values["school_forms"], SchoolType.values
+        )
+        if not values["school_forms"]:
+            raise ValidationError({"school_forms": _("Choose at least one school form.")})
     if "session_idle_minutes" in values:
         values["session_idle_minutes"] = _range_check(
             "session_idle_minutes", values["session_idle_minutes"], IDLE_MINUTES_RANGE
