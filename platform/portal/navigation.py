@@ -27,7 +27,6 @@ STAFF_MENU = (
     MenuItem(_("Development talks"), "portal:talks"),
 )
 PUPIL_MENU = (MenuItem(_("My school work"), "portal:me"),)
-GUARDIAN_MENU: tuple[MenuItem, ...] = ()
 ADMIN_MENU = (MenuItem(_("Administration"), "portal:admin"),)
 
 
@@ -37,8 +36,6 @@ def menu_for(roles: PortalRoles) -> list[dict[str, str]]:
         items += STAFF_MENU
     if roles.pupil:
         items += PUPIL_MENU
-    if roles.guardian:
-        items += GUARDIAN_MENU
     if roles.admin:
         items += ADMIN_MENU
     menu = []
