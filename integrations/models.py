@@ -34,6 +34,7 @@ class ImportStatus(models.TextChoices):
 
 class ImportPhase(models.TextChoices):
     WAITING = "waiting", _("Waiting")
+    WAITING_FOR_SLOT = "waiting_slot", _("Waiting for a free worker (other large imports run)")
     READING = "reading", _("Reading and validating")
     APPLYING = "applying", _("Applying")
     ACCOUNTS = "accounts", _("Updating accounts")
@@ -142,6 +143,19 @@ class QuarantinedPerson(models.Model):
 
     def __str__(self) -> str:
         return f"Quarantined {self.source_id}"
+
+
+class HeldDuty(models.Model):
+    """A duty of a person in quarantine, held back from the register. Kept so that a later
+    incremental run, which does not receive the unchanged duty again, still holds back an
+    activity's reference to it instead of reporting an unknown duty. Written by the apply
+    (pipeline/apply_sql.py); a row whose duty is in the register is simply never consulted."""
+
+    source_id = models.UUIDField(unique=True)
+    person_source_id = models.UUIDField()
+
+    def __str__(self) -> str:
+        return f"Held duty {self.source_id}"
 
 
 class RegisterConnection(models.Model):

@@ -8,7 +8,7 @@ from typing import Any
 
 from config.celery import app
 from integrations.services.reaper import import_runs_reap
-from integrations.services.runs import ImportBusy, import_run_execute
+from integrations.services.runs import ImportBusy, ImportWaitingForSlot, import_run_execute
 from integrations.services.schedules import scheduled_import_start
 from integrations.services.upload_purge import import_uploads_purge
 from worker.base import PlatformTask
@@ -18,6 +18,8 @@ from worker.dispatch import fan_out
 # below its one-minute period, so one municipality's decisions do not overlap (they would be
 # harmless: the decision locks the connection row).
 SCHEDULE_JITTER = 20.0
+LOCK_RETRY_SECONDS = 10
+SLOT_RETRY_SECONDS = 5
 REAPER_JITTER = 30.0
 PURGE_JITTER = 600.0
 
@@ -25,11 +27,14 @@ PURGE_JITTER = 600.0
 @app.task(bind=True, soft_time_limit=1500, time_limit=1800, max_retries=None)
 def run_import(self, *, run_id: int) -> str:
     """One run of one municipality. If another run of the same municipality holds the lock,
-    wait and try again: runs of a municipality never overlap."""
+    wait and try again: runs of a municipality never overlap. A large run that finds no free
+    slot for large runs tries again sooner (a slot frees when any large run ends)."""
     try:
         run = import_run_execute(run_id=run_id)
+    except ImportWaitingForSlot as waiting:
+        raise self.retry(exc=waiting, countdown=SLOT_RETRY_SECONDS) from waiting
     except ImportBusy as busy:
-        raise self.retry(exc=busy, countdown=10) from busy
+        raise self.retry(exc=busy, countdown=LOCK_RETRY_SECONDS) from busy
     return str(run.status)
 
 

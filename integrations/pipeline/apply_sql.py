@@ -5,9 +5,22 @@ same data writes nothing. "Gone" never deletes: dated rows are ended yesterday, 
 ``removed_at``; documentation that refers to them is kept.
 """
 
+
+def quarantined(person_sid: str) -> str:
+    """SQL: whether the person is in quarantine. Read in this run ('quarantined' mark), or in an
+    earlier one and not admitted since: an incremental run does not receive an unchanged
+    protected person again, but the references to them in what changed are still held back."""
+    # Composed at import from the column names below (constants), never from input.
+    return f"""(EXISTS (SELECT 1 FROM s_mark m WHERE m.kind = 'quarantined'
+                   AND m.source_id = {person_sid})
+            OR EXISTS (SELECT 1 FROM integrations_quarantinedperson q
+                       WHERE q.source_id = {person_sid} AND q.admitted_at IS NULL))"""  # noqa: S608
+
+
 # Staged children whose references do not resolve: (table, description, SQL returning
 # (parent_sid, missing_sid, held) and deleting the rows). "held" is true when the missing
-# person is in quarantine (protected identity): held back, not an error.
+# person is in quarantine (protected identity), or the missing duty is held back for that
+# reason (HeldDuty): held back, not an error.
 DANGLING = [
     (
         "s_org",
@@ -32,13 +45,11 @@ DANGLING = [
         "s_responsible",
         "person",
         "responsible person",
-        """
+        f"""
         DELETE FROM s_responsible s WHERE NOT EXISTS (
             SELECT 1 FROM register_person g WHERE g.source_id = s.guardian_sid
               AND g.removed_at IS NULL)
-        RETURNING s.pupil_sid, s.guardian_sid,
-            EXISTS (SELECT 1 FROM s_mark m WHERE m.kind = 'quarantined'
-                    AND m.source_id = s.guardian_sid)""",
+        RETURNING s.pupil_sid, s.guardian_sid, {quarantined("s.guardian_sid")}""",  # noqa: S608
     ),
     (
         "s_group",
@@ -53,13 +64,11 @@ DANGLING = [
         "s_membership",
         "group",
         "member",
-        """
+        f"""
         DELETE FROM s_membership s WHERE NOT EXISTS (
             SELECT 1 FROM register_person p WHERE p.source_id = s.person_sid
               AND p.removed_at IS NULL)
-        RETURNING s.group_sid, s.person_sid,
-            EXISTS (SELECT 1 FROM s_mark m WHERE m.kind = 'quarantined'
-                    AND m.source_id = s.person_sid)""",
+        RETURNING s.group_sid, s.person_sid, {quarantined("s.person_sid")}""",  # noqa: S608
     ),
     (
         "s_duty",
@@ -67,21 +76,23 @@ DANGLING = [
         "person or organisation",
         # A duty of a person in quarantine is held back, and noted ('held:duty'), so that the
         # activities it teaches hold back that part too instead of reporting an unknown duty.
-        """
+        f"""
         WITH dropped AS (
             DELETE FROM s_duty s WHERE NOT EXISTS (
                 SELECT 1 FROM register_person p WHERE p.source_id = s.person_sid
                   AND p.removed_at IS NULL)
               OR NOT EXISTS (
                 SELECT 1 FROM register_organisation o WHERE o.source_id = s.duty_at_sid)
-            RETURNING s.source_id, s.person_sid,
-                EXISTS (SELECT 1 FROM s_mark m WHERE m.kind = 'quarantined'
-                        AND m.source_id = s.person_sid) AS held
+            RETURNING s.source_id, s.person_sid, {quarantined("s.person_sid")} AS held
         ), noted AS (
             INSERT INTO s_mark (kind, source_id)
             SELECT 'held:duty', source_id FROM dropped WHERE held
+        ), kept AS (
+            INSERT INTO integrations_heldduty (source_id, person_source_id)
+            SELECT source_id, person_sid FROM dropped WHERE held
+            ON CONFLICT (source_id) DO UPDATE SET person_source_id = EXCLUDED.person_source_id
         )
-        SELECT source_id, person_sid, held FROM dropped""",
+        SELECT source_id, person_sid, held FROM dropped""",  # noqa: S608
     ),
     (
         "s_assignment",
@@ -119,7 +130,11 @@ DANGLING = [
             SELECT 1 FROM register_duty d WHERE d.source_id = s.duty_sid)
         RETURNING s.activity_sid, s.duty_sid,
             EXISTS (SELECT 1 FROM s_mark m WHERE m.kind = 'held:duty'
-                    AND m.source_id = s.duty_sid)""",
+                    AND m.source_id = s.duty_sid)
+            OR EXISTS (SELECT 1 FROM integrations_heldduty h
+                       JOIN integrations_quarantinedperson q
+                         ON q.source_id = h.person_source_id AND q.admitted_at IS NULL
+                       WHERE h.source_id = s.duty_sid)""",
     ),
 ]
 

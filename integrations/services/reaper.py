@@ -4,7 +4,7 @@ The database is the source of truth. A running run writes ``heartbeat_at`` when 
 while it reads (every 20,000 records) and when it starts applying; the apply and the account
 update are then one transaction with no heartbeat until the end. A worker that died mid-run
 left its transaction rolled back (nothing was applied) and its database session closed, which
-released the municipality's import lock (``pg_try_advisory_lock`` in ``runs``).
+released the municipality's import lock (``services/locks.py``).
 
 So a run is taken as dead when its heartbeat is older than ``STALE_AFTER`` **and** nobody holds
 the import lock; or, whoever holds the lock, when its heartbeat is older than ``DEAD_AFTER``,
@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from core.tasks import enqueue_on_commit
 from integrations.models import ImportPhase, ImportRun, ImportStatus
-from integrations.services.runs import _try_lock, _unlock
+from integrations.services.locks import tenant_import_lock_release, tenant_import_lock_try
 
 logger = logging.getLogger(__name__)
 
@@ -58,13 +58,13 @@ def import_runs_reap(*, now: dt.datetime | None = None) -> ReapReport:
     """Ends or restarts this municipality's dead runs. Safe to run at any time, and twice."""
     now = now or timezone.now()
     report = ReapReport()
-    locked = _try_lock()
+    locked = tenant_import_lock_try()
     try:
         _reap_running(now, report, lock_free=locked)
         _reap_queued(now, report)
     finally:
         if locked:
-            _unlock()
+            tenant_import_lock_release()
     if report.requeued or report.failed or report.cancelled:
         logger.warning(
             "import reaper: requeued %s, failed %s, cancelled %s",

@@ -42,6 +42,13 @@ from integrations.pipeline.bulk import (
 from integrations.pipeline.reader import Reader, ReadResult
 from integrations.pipeline.staging import Stage
 from integrations.records import Entity, SourceIssue
+from integrations.services.locks import (
+    import_run_is_large,
+    large_import_slot_release,
+    large_import_slot_take,
+    tenant_import_lock_release,
+    tenant_import_lock_try,
+)
 from integrations.services.sources import open_source
 from municipal.selectors import municipal_settings_get
 from register.models import Activity, Duty, Group, Organisation, Person
@@ -76,7 +83,12 @@ class ImportCancelled(Exception):
 
 
 class ImportBusy(Exception):
-    """Another run of this municipality holds the import lock."""
+    """Another run of this municipality holds the import lock. The run stays queued; the task
+    tries again."""
+
+
+class ImportWaitingForSlot(ImportBusy):
+    """A large run found every slot for large runs taken (services/locks.py)."""
 
 
 class _DryRunRollback(Exception):
@@ -150,21 +162,6 @@ def import_run_cancel(*, run: ImportRun) -> ImportRun:
     return run
 
 
-def _lock_key() -> str:
-    return f"larspar.import.{connection.schema_name}"
-
-
-def _try_lock() -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [_lock_key()])
-        return bool(cursor.fetchone()[0])
-
-
-def _unlock() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [_lock_key()])
-
-
 def _update(run: ImportRun, **fields: object) -> None:
     for name, value in fields.items():
         setattr(run, name, value)
@@ -177,12 +174,19 @@ def import_run_execute(*, run_id: int) -> ImportRun:
     run = ImportRun.objects.get(pk=run_id)
     if run.is_finished:
         return run
-    if not _try_lock():
+    if not tenant_import_lock_try():
         raise ImportBusy(f"another import of {connection.schema_name} is running")
     stage = Stage()
+    slot: int | None = None
     try:
         if run.cancel_requested:
             raise ImportCancelled
+        if import_run_is_large(run):
+            slot = large_import_slot_take()
+            if slot is None:
+                # heartbeat_at: when a queued run was last nudged (the reaper's clock)
+                _update(run, phase=ImportPhase.WAITING_FOR_SLOT, heartbeat_at=timezone.now())
+                raise ImportWaitingForSlot("every slot for large imports is taken")
         _update(
             run,
             status=ImportStatus.RUNNING,
@@ -193,6 +197,8 @@ def import_run_execute(*, run_id: int) -> ImportRun:
             percent=1,
         )
         _execute(run, stage)
+    except ImportBusy:
+        raise
     except ImportCancelled:
         _update(run, status=ImportStatus.CANCELLED, finished_at=timezone.now())
     except Exception as error:  # the run records why; the task re-raises nothing (no retry)
@@ -205,7 +211,9 @@ def import_run_execute(*, run_id: int) -> ImportRun:
         )
     finally:
         stage.drop()
-        _unlock()
+        if slot is not None:
+            large_import_slot_release(slot)
+        tenant_import_lock_release()
     return run
 
 

@@ -418,6 +418,23 @@ class SyntheticMunicipality:
         self._plan = plan
         self._state = state
 
+    # --- edits for tests ------------------------------------------------------------------------
+    def protect_staff_member(self, person_id: uuid.UUID, *, marking: int = 1) -> None:
+        """Gives a member of staff a security marking (``MARKINGS`` index), in this version and
+        every later delta (they share the plan). The generator itself protects pupils and
+        guardians only."""
+        plan = self._plan
+        for kind, index in plan.staff_people:
+            if kind == _STAFF and plan.ids(_STAFF, index) == person_id:
+                plan.staff.marking[index] = marking
+                return
+        raise ValueError(f"no member of staff {person_id}")
+
+    def touch(self, source_id: uuid.UUID) -> None:
+        """Marks an entity modified at this version's time, so that an incremental read of this
+        version receives it again (its content unchanged)."""
+        self._state.modified[source_id] = self._state.now
+
     # --- facts -------------------------------------------------------------------------------
     @property
     def generated_at(self) -> dt.datetime:
@@ -782,6 +799,8 @@ class SyntheticMunicipality:
                     family_name=FAMILY[family_name],
                     civic_no=staff.civic_no(s),
                     birth_date=fromordinal(staff.birth[s]),
+                    # Always "Ingen" as generated; tests protect a member of staff by hand.
+                    security_marking=MARKINGS[staff.marking[s]],
                     emails=(EmailRecord(f"{local}@{domain}", "Skola personal"),),
                     modified=modified_of(source_id),
                 ),

@@ -15,7 +15,11 @@ persons), each imported once, so that every small run is a first import of the s
 2. ``SOLO_RUNS`` small runs alone, one after another: the solo time is their median;
 3. the large run is queued; as soon as it is ``running`` in the database, a small run is queued
    (``fairness_small_*``, the figures of the issue); when the large run reaches its apply phase
-   (one long transaction in PostgreSQL), another one (``fairness_small_apply_*``).
+   (one long transaction in PostgreSQL), another one (``fairness_small_apply_*``);
+4. two more large runs of two other municipalities are queued at once: one takes the only slot
+   for large runs (``IMPORTS_LARGE_RUN_SLOTS=1``, integrations/services/locks.py), the other
+   waits for it without holding a process; while they do, a small run is queued
+   (``fairness_two_large_small_*``).
 
 A small run's time is from just before this process creates and queues it until this process
 sees it finished (polling every 20 ms; a run's end is visible only once its apply transaction
@@ -147,7 +151,8 @@ def test_fairness(committed: None) -> None:
     large_bundle, _same = synthetic_bundles(LARGE_PUPILS, SEED)
     small_bundle, _same = synthetic_bundles(SMALL_PUPILS, SEED)
     large = bench_municipality(10, "large")
-    small = iter([bench_municipality(11 + n, "small") for n in range(SOLO_RUNS + 4)])
+    small = iter([bench_municipality(11 + n, "small") for n in range(SOLO_RUNS + 5)])
+    larger = [bench_municipality(30 + n, "large") for n in range(2)]
 
     with import_worker():
         warm = [queue_run(next(small), small_bundle) for _ in range(2)]
@@ -183,6 +188,23 @@ def test_fairness(committed: None) -> None:
                 note("the large run ended before the second small one: not a run under load")
                 during_apply = during_apply_run = None
         big_done = finished(big)
+
+        # Two large runs at once: one runs, the other waits for the slot; then a small one
+        bigs = [queue_run(schema, large_bundle) for schema in larger]
+        deadline = time.monotonic() + 60
+        while sorted((r.status, r.phase) for r in map(fetch, bigs)) != [
+            (ImportStatus.QUEUED, ImportPhase.WAITING_FOR_SLOT),
+            (ImportStatus.RUNNING, ImportPhase.READING),
+        ]:
+            assert time.monotonic() < deadline, [(r.status, r.phase) for r in map(fetch, bigs)]
+            time.sleep(0.02)
+        beside_two = queue_run(next(small), small_bundle)
+        beside_two_run = finished(beside_two)
+        states = [(r.status, r.phase) for r in map(fetch, bigs)]
+        note(f"large runs after the small one: {states}")
+        assert ImportStatus.RUNNING in {status for status, _phase in states}
+        assert (ImportStatus.QUEUED, ImportPhase.WAITING_FOR_SLOT) in states
+        bigs_done = [finished(queued) for queued in bigs]
         note(f"machine: {load_average()} at the end")
 
     bench("fairness_small_solo", solo_seconds, "s")
@@ -195,8 +217,20 @@ def test_fairness(committed: None) -> None:
         bench("fairness_small_apply_slowdown", during_apply.seconds / solo_seconds, "x")
     bench("fairness_large_run", big.seconds, "s")
     note(f"large run phases: {big_done.timings}")
+    bench("fairness_two_large_small_start", start_seconds(beside_two_run), "s")
+    bench("fairness_two_large_small_with_load", beside_two.seconds, "s")
+    bench("fairness_two_large_small_slowdown", beside_two.seconds / solo_seconds, "x")
+    first, second = sorted(bigs_done, key=lambda run: run.started_at or run.created_at)
+    assert first.finished_at
+    assert second.started_at
+    bench(
+        "fairness_two_large_second_waited",
+        (second.started_at - second.created_at).total_seconds(),
+        "s",
+    )
+    bench("fairness_two_large_both", max(q.seconds for q in bigs), "s")
 
-    loaded = [(during_read_run, during_read)]
+    loaded = [(during_read_run, during_read), (beside_two_run, beside_two)]
     if during_apply is not None and during_apply_run is not None:
         loaded.append((during_apply_run, during_apply))
     for run, queued in loaded:

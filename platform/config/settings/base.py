@@ -220,6 +220,12 @@ SPECTACULAR_SETTINGS = {
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", REDIS_URL)
 CELERY_TIMEZONE = TIME_ZONE
+# Fairness on the imports queue (integrations/services/locks.py): how many large imports may run
+# at once across all workers (the queue's processes minus those kept free for small runs), and
+# what counts as large.
+IMPORTS_LARGE_RUN_SLOTS = env_int("IMPORTS_LARGE_RUN_SLOTS", 1)
+IMPORTS_LARGE_RUN_PERSONS = env_int("IMPORTS_LARGE_RUN_PERSONS", 20_000)
+IMPORTS_LARGE_RUN_BYTES = env_int("IMPORTS_LARGE_RUN_BYTES", 25 << 20)
 
 LOGGING = {
     "version": 1,
