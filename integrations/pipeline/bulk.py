@@ -16,15 +16,25 @@ re-created from ``pg_get_constraintdef`` / ``pg_get_indexdef``, so the schema en
 the migrations' (names included). The price is an ACCESS EXCLUSIVE lock on the loaded tables, and
 on the register tables their foreign keys point at, until COMMIT: readers of this municipality's
 register wait. That is acceptable for an empty table or a rewrite of most of it, never for the
-nightly small delta, which keeps the row-by-row path (``bulk_tables`` decides per table).
+nightly small delta, which keeps the row-by-row path (``bulk_tables`` decides per table). And it
+never waits long for the lock: if readers hold a table past a short timeout, the bulk load gives
+way and the run applies row by row (``_lock_within_timeout``).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import OperationalError, transaction
+from psycopg.errors import LockNotAvailable
 
 from core.db import connection
+
+logger = logging.getLogger(__name__)
 
 # Unique constraints stay (the apply's ON CONFLICT clauses need them as arbiters), except this
 # one, which no statement conflicts on: the accounts step links every new account by updating
@@ -59,6 +69,8 @@ REGISTER_TABLES = tuple(STAGED_INTO)
 # school-year change) may justify and a nightly delta never does.
 BULK_MIN_ROWS = 10_000
 BULK_MIN_SHARE = 0.5
+# How long the bulk load waits for readers to let go of its tables before it gives way.
+DEFAULT_LOCK_TIMEOUT_MS = 3000
 
 
 def bulk_tables(
@@ -136,7 +148,8 @@ def bulk_load_begin(tables: list[str]) -> BulkLoad:
         # Every lock at once (the tables and the register tables their keys point at), in a
         # fixed order, before any DDL: no DROP then waits while holding some of them, which
         # leaves fewer chances to deadlock with a portal query holding another.
-        cursor.execute(f"LOCK TABLE {', '.join(sorted(locked))} IN ACCESS EXCLUSIVE MODE")
+        if not _lock_within_timeout(cursor, sorted(locked)):
+            return BulkLoad()  # the row-by-row path needs no exclusive lock
         cursor.execute(
             """SELECT ic.relname, pg_get_indexdef(i.indexrelid)
                  FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
@@ -167,6 +180,29 @@ def bulk_load_begin(tables: list[str]) -> BulkLoad:
             load.fill_factor[table] = own[0] if own else None
             cursor.execute(f"ALTER TABLE {table} SET (fillfactor = 50)")
     return load
+
+
+def _lock_within_timeout(cursor: Any, tables: list[str]) -> bool:
+    """Takes ACCESS EXCLUSIVE on ``tables``, waiting at most ``IMPORTS_BULK_LOCK_TIMEOUT_MS``.
+    A reader holding one of them (a long report, a portal page) would otherwise make this
+    request wait, and every later reader of the municipality's register queue behind it. The
+    bulk load is only faster, so it gives way: False, nothing locked, and the apply takes the
+    row-by-row path (whose row locks do not conflict with readers)."""
+    timeout = int(getattr(settings, "IMPORTS_BULK_LOCK_TIMEOUT_MS", DEFAULT_LOCK_TIMEOUT_MS))
+    cursor.execute("SELECT current_setting('lock_timeout')")
+    previous = cursor.fetchone()[0]
+    try:
+        with transaction.atomic():  # a savepoint: the failed LOCK must not doom the apply
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{timeout}ms"])
+            cursor.execute(f"LOCK TABLE {', '.join(tables)} IN ACCESS EXCLUSIVE MODE")
+    except OperationalError as error:
+        if not isinstance(error.__cause__, LockNotAvailable):
+            raise
+        logger.warning("bulk load gave way to readers of %s; loading row by row", tables)
+        return False
+    finally:
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
+    return True
 
 
 def bulk_load_finish(load: BulkLoad) -> None:

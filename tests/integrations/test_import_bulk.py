@@ -9,10 +9,13 @@ are re-created; a small delta keeps the row-by-row path; the other municipality 
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from django.db import IntegrityError, transaction
 from django_tenants.utils import schema_context
@@ -42,6 +45,7 @@ from tests.integrations.test_import_bad_input import (
     register_content,
     run_import,
 )
+from tests.worker import test_database_url as database_url
 
 TEMPLATE = "tpl_base"
 TIMINGS = {"read", "apply", "accounts"}
@@ -280,3 +284,39 @@ def test_a_bulk_load_locks_its_tables_and_their_targets_but_never_the_accounts(
         assert exclusively_locked_tables() == ["register_person"]
         assert load.immediate == [USER_FK]
         transaction.set_rollback(True)
+
+
+def terminate_backend(pid: int) -> None:
+    with psycopg.connect(database_url(), autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+
+def test_a_bulk_load_gives_way_to_a_reader_and_applies_row_by_row(
+    tenant_a: object, tenant_b: object, village: tuple[SyntheticMunicipality, Path], settings: Any
+) -> None:
+    _municipality, folder = village
+    settings.IMPORTS_BULK_LOCK_TIMEOUT_MS = 200
+    with schema_context(TENANT_A.slug):
+        before = foreign_key_ids(TENANT_A.slug)
+    # Given a long report reading Ale's (empty) person table in an open transaction
+    with psycopg.connect(database_url()) as reader:
+        reader.execute("SELECT count(*) FROM ale.register_person")  # Ale: TENANT_A
+        # (ended after 20 s, so that an import that waits for it fails this test, not hangs it)
+        pid = reader.info.backend_pid
+        ender = threading.Timer(20, terminate_backend, [pid])
+        ender.start()
+        # When the first import comes, which would bulk-load that table
+        started = time.monotonic()
+        run = run_import(TENANT_A.slug, folder)
+        seconds = time.monotonic() - started
+        ender.cancel()
+        # Then it did not wait for the reader to finish: it applied row by row, keys untouched
+        assert (run.status, run.failure) == (ImportStatus.SUCCEEDED, "")
+        assert bulk_loaded(TENANT_A.slug, before) == set()
+        assert reader.execute("SELECT 1").fetchone() == (1,)  # the reader was never disturbed
+    assert seconds < 20
+    # And the register is the one the bulk path gives (Borås, nobody reading)
+    assert run_import(TENANT_B.slug, folder).status == ImportStatus.SUCCEEDED
+    assert diff(register_content(TENANT_A.slug), register_content(TENANT_B.slug)) == []
+    with schema_context(TENANT_A.slug):
+        assert run.counts["person"]["new"] == Person.objects.count()

@@ -226,6 +226,9 @@ CELERY_TIMEZONE = TIME_ZONE
 IMPORTS_LARGE_RUN_SLOTS = env_int("IMPORTS_LARGE_RUN_SLOTS", 1)
 IMPORTS_LARGE_RUN_PERSONS = env_int("IMPORTS_LARGE_RUN_PERSONS", 20_000)
 IMPORTS_LARGE_RUN_BYTES = env_int("IMPORTS_LARGE_RUN_BYTES", 25 << 20)
+# How long an import's bulk load waits for readers of its tables before applying row by row
+# (integrations/pipeline/bulk.py).
+IMPORTS_BULK_LOCK_TIMEOUT_MS = env_int("IMPORTS_BULK_LOCK_TIMEOUT_MS", 3000)
 
 LOGGING = {
     "version": 1,
