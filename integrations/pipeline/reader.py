@@ -25,6 +25,7 @@ from integrations.records import (
     Record,
     SourceIssue,
 )
+from integrations.sources.ss12000_reader import reads_as_empty_text
 from register.civic_numbers import CivicNumber, InvalidCivicNumber, parse_civic_number
 from register.models.choices import SecurityMarking
 
@@ -188,8 +189,7 @@ class Reader:
             if number in self.civic_numbers:
                 return False
             self.civic_numbers.add(number)
-        marking = item.get("securityMarking")
-        if marking is None or marking == "" or marking == []:  # as Scope.text reads it
+        if reads_as_empty_text(item.get("securityMarking")):  # as mapping the item would
             self.markings_not_sent += 1
         return True
 

@@ -93,6 +93,14 @@ class Context:
         return issues
 
 
+def reads_as_empty_text(value: object) -> bool:
+    """Whether ``Scope.text`` reads this raw value as "" (absent, empty, or neither text nor a
+    number). The reader decides on raw items with it whether a field was sent at all."""
+    if isinstance(value, str):
+        return not value
+    return not isinstance(value, int | float) or isinstance(value, bool)
+
+
 class Scope:
     """Typed, tolerant access to one JSON object (the entity or a nested item).
 
@@ -142,6 +150,8 @@ class Scope:
         return value
 
     def text(self, key: str, *, required: bool = False) -> str:
+        """The value as text: "" when absent, empty or of a type that is not text or a number
+        (``reads_as_empty_text`` says the same without mapping)."""
         value = self.obj.get(key)
         if value.__class__ is str and value:
             return value

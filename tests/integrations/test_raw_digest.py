@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from integrations.pipeline.hashing import raw_digest
+from integrations.records import Entity
+from integrations.sources.ids import StableIds
+from integrations.sources.ss12000_reader import Context, Scope, reads_as_empty_text
 
 
 def test_key_order_and_formatting_do_not_change_the_digest() -> None:
@@ -25,3 +30,14 @@ def test_an_integer_beyond_64_bits_still_has_a_stable_digest() -> None:
     item = {"id": "a", "schoolYear": 2**70}
     assert raw_digest("s", item) == raw_digest("s", json.loads(json.dumps(item)))
     assert raw_digest("s", item) != raw_digest("s", {"id": "a", "schoolYear": 2**70 + 1})
+
+
+@pytest.mark.parametrize(
+    "value", [None, "", "Ingen", "Sekretessmarkering", 0, 7, 1.5, True, False, [], ["Ingen"], {}]
+)
+def test_the_reader_tells_a_field_not_sent_as_mapping_it_would(value: object) -> None:
+    # Given a raw person whose security marking is ``value`` (or absent, for None)
+    item = {} if value is None else {"securityMarking": value}
+    scope = Scope(Context(Entity.PERSON, "persons.json item 0", StableIds(None)), item)
+    # Then the reader's check without mapping agrees with what mapping reads
+    assert reads_as_empty_text(item.get("securityMarking")) is (scope.text("securityMarking") == "")
