@@ -21,6 +21,7 @@ from integrations.synthetic.ss12000_json import write_file_bundle
 from register.models import Person
 from tenants.models import Municipality
 from tests.conftest import TENANT_A, TENANT_B
+from tests.integrations.test_import_slots import large_slots_taken_elsewhere
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -224,6 +225,25 @@ def test_an_import_already_running_in_the_tenant_cancels_this_one(
     # Another municipality's lock is its own
     import_register("--tenant", "boras", "--source", "ss12000-files", str(bundle))
     assert run_rows(TENANT_B.slug)[0][-1] == "succeeded"
+
+
+def test_a_large_import_with_every_slot_taken_cancels_this_one_and_says_why(
+    tenant_a: Municipality, bundle: Path, settings: Any
+) -> None:
+    # Given every file export counting as large and the only slot taken by another worker
+    settings.IMPORTS_LARGE_RUN_BYTES = 1
+    with large_slots_taken_elsewhere(), pytest.raises(CommandError) as busy:
+        import_register("--tenant", "ale", "--source", "ss12000-files", str(bundle))
+    # Then the run is cancelled with the reason, and nothing was imported
+    with schema_context(TENANT_A.slug):
+        run = ImportRun.objects.get()
+        assert Person.objects.count() == 0
+    assert str(busy.value) == (
+        "Every slot for large imports is taken (other municipalities' large imports are "
+        f"running); run {run.pk} was cancelled. Try again later, or use --queue to wait for a "
+        "slot."
+    )
+    assert run.status == ImportStatus.CANCELLED
 
 
 def test_an_api_run_is_created_for_the_configured_connection(

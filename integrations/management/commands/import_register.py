@@ -26,6 +26,7 @@ from integrations.models import ImportRun, ImportSource, ImportStatus, ImportTri
 from integrations.selectors import register_api_configured
 from integrations.services.runs import (
     ImportBusy,
+    ImportWaitingForSlot,
     import_run_cancel,
     import_run_create,
     import_run_execute,
@@ -77,6 +78,13 @@ class Command(BaseCommand):
                 return
             try:
                 run = import_run_execute(run_id=run.pk)
+            except ImportWaitingForSlot:
+                import_run_cancel(run=run)
+                raise CommandError(
+                    f"Every slot for large imports is taken (other municipalities' large imports "
+                    f"are running); run {run.pk} was cancelled. Try again later, or use --queue "
+                    "to wait for a slot."
+                ) from None
             except ImportBusy:
                 import_run_cancel(run=run)
                 raise CommandError(
