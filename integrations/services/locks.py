@@ -16,13 +16,14 @@ the phase "waiting for a slot" meanwhile.
 
 A run is large when it will read a large register: a full run (incremental runs read only what
 changed) of a municipality whose register holds at least ``IMPORTS_LARGE_RUN_PERSONS`` persons,
-or whose export is at least ``IMPORTS_LARGE_RUN_BYTES`` on disk, or a first full run from the
+or whose export is at least ``IMPORTS_LARGE_RUN_BYTES`` (unpacked), or a first full run from the
 SS 12000 API (its size is unknown until it has been read).
 """
 
 from __future__ import annotations
 
 import os
+import zipfile
 from pathlib import Path
 
 from django.conf import settings
@@ -98,9 +99,16 @@ def _live_persons_up_to(limit: int) -> int:
 
 
 def _size_on_disk(path: Path, *, stop_at: int) -> int:
-    """Bytes of a file, or of the files under a folder (counting stops once ``stop_at`` is
-    reached). A missing path is 0: the run itself reports it."""
+    """Bytes of a file (a .zip: of its files unpacked, as its central directory lists them), or
+    of the files under a folder (counting stops once ``stop_at`` is reached). A missing or
+    unreadable path is 0: the run itself reports it."""
     if path.is_file():
+        if zipfile.is_zipfile(path):
+            try:
+                with zipfile.ZipFile(path) as archive:
+                    return sum(info.file_size for info in archive.infolist())
+            except (OSError, zipfile.BadZipFile):
+                return 0
         return path.stat().st_size
     total = 0
     for folder, _dirs, files in os.walk(path):

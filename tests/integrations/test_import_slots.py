@@ -5,6 +5,7 @@ and is tried again."""
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -168,7 +169,7 @@ def test_slots_are_taken_in_turn_up_to_the_setting(tenant_a: Municipality, setti
 
 
 def test_which_runs_are_large(
-    tenant_a: Municipality, tenant_b: Municipality, village: Path, settings: Any
+    tenant_a: Municipality, tenant_b: Municipality, village: Path, settings: Any, tmp_path: Path
 ) -> None:
     # Given limits of 10 persons and 100 MB, Ale holding the 20-pupil village, Borås empty
     settings.IMPORTS_LARGE_RUN_PERSONS = 10
@@ -193,6 +194,10 @@ def test_which_runs_are_large(
         assert large(source=ImportSource.SS12000_API)
         settings.IMPORTS_LARGE_RUN_BYTES = size_of(village)
         assert large(**files)
+        # And a .zip counts unpacked (JSON packs about tenfold)
+        packed = shutil.make_archive(str(tmp_path / "village"), "zip", village)
+        assert Path(packed).stat().st_size < size_of(village)
+        assert large(source=ImportSource.SS12000_FILES, source_path=packed)
 
 
 # --- On a real worker ----------------------------------------------------------------------------
