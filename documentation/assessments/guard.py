@@ -40,9 +40,11 @@ def guard_texts(
     user: User,
     document_ref: str,
     organisation_id: int | None = None,
+    field_identities: Mapping[str, str] | None = None,
 ) -> None:
     """Checks ``texts`` (field name -> text); raises TextGuardRefused unless the findings were
-    acknowledged, in which case the text guard records the acknowledgement."""
+    acknowledged, in which case the text guard records the acknowledgement (``field_identities``:
+    see ``findings_require_acknowledgement``)."""
     to_check = {field: text for field, text in texts.items() if text and text.strip()}
     if not to_check:
         return
@@ -55,6 +57,7 @@ def guard_texts(
             user=user,
             document_ref=document_ref,
             organisation_id=organisation_id,
+            field_identities=field_identities,
         )
     except services.TextGuardFindings as refused:
         raise TextGuardRefused(list(getattr(refused, "findings", None) or findings)) from refused

@@ -20,6 +20,7 @@ import unicodedata
 import uuid
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -134,14 +135,25 @@ def findings_require_acknowledgement(
     user: User,
     document_ref: str,
     organisation_id: int | None = None,
+    field_identities: Mapping[str, str] | None = None,
 ) -> None:
     """Call inside the saving service's transaction, after ``text_check``: raises
     ``TextGuardFindings`` when there are findings and no acknowledgement; records the
-    acknowledgement when there is one (rolled back with the save if the save fails)."""
+    acknowledgement when there is one (rolled back with the save if the save fails).
+
+    ``field_identities``: what a field stands for, where its name says only where it was in
+    this request (the grid's ``cells.0.comment`` is another pupil's comment in the next save).
+    The acknowledgement's identity uses it, so that the same words about another pupil are a
+    new acknowledgement; the findings raised keep the request's names."""
     if not findings:
         return
     if not acknowledged:
         raise TextGuardFindings(findings)
+    if field_identities:
+        findings = [
+            replace(finding, field=field_identities.get(finding.field, finding.field))
+            for finding in findings
+        ]
     acknowledgement_record(
         user=user, document_ref=document_ref, findings=findings, organisation_id=organisation_id
     )

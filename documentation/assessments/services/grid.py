@@ -244,6 +244,7 @@ def grid_save(
 
     changes: list[_Change] = []
     texts: dict[str, str] = {}
+    identities: dict[str, str] = {}  # the request's field name -> the comment it is
     for index, cell in enumerate(cells):
         stored = current.get((cell.pupil_id, cell.row_id))
         stored_level = stored.level_id if stored else None
@@ -265,6 +266,7 @@ def grid_save(
             continue
         if comment != stored_comment:
             texts[f"cells.{index}.comment"] = comment
+            identities[f"cells.{index}.comment"] = f"comment.{cell.pupil_id}.{cell.row_id}"
         if cell.assessed_on is not None:
             assessed_on = cell.assessed_on
         elif stored is not None and cell.level_id == stored_level:
@@ -285,6 +287,7 @@ def grid_save(
         user=actor.user,
         document_ref=f"assessments.grid:{matrix.pk}",
         organisation_id=matrix.organisation_id,
+        field_identities=identities,
     )
     _write(matrix, changes, author_id=actor.user.pk)
     result.saved = [CellState(c.pupil_id, c.row_id, c.version, c.level_id) for c in changes]

@@ -118,19 +118,22 @@ def agreement_add(
     acknowledged: bool = False,
 ) -> TalkAgreement:
     require_staff_pupil(actor, talk.pupil_id)
-    guard_texts(
-        texts={"text": text},
-        acknowledged=acknowledged,
-        user=actor.user,
-        document_ref=f"talks.talk:{talk.pk}",
-    )
-    return TalkAgreement.objects.create(
+    agreement = TalkAgreement.objects.create(
         talk=talk,
         text=text,
         responsible=responsible,
         follow_up_on=follow_up_on,
         created_by=actor.user,
     )
+    # Guarded as a document of its own (after the insert, which a refusal rolls back): the
+    # same words in the talk's next agreement are a new acknowledgement.
+    guard_texts(
+        texts={"text": text},
+        acknowledged=acknowledged,
+        user=actor.user,
+        document_ref=f"talks.agreement:{agreement.pk}",
+    )
+    return agreement
 
 
 @transaction.atomic
@@ -142,7 +145,7 @@ def agreement_follow_up(
         texts={"follow_up_note": note},
         acknowledged=acknowledged,
         user=actor.user,
-        document_ref=f"talks.talk:{agreement.talk_id}",
+        document_ref=f"talks.agreement:{agreement.pk}",
     )
     agreement.follow_up_note = note
     agreement.followed_up_at = timezone.now()

@@ -249,6 +249,25 @@ def test_comments_pass_the_text_guard(world: World, matrix: AssessmentMatrix) ->
     assert Acknowledgement.objects.filter(document_ref=f"assessments.grid:{matrix.pk}").count() == 1
 
 
+def test_the_same_words_about_another_pupil_are_a_new_acknowledgement(
+    world: World, matrix: AssessmentMatrix
+) -> None:
+    actor = actor_for(world.users["teacher_5a"])
+    row, level = rows(matrix)[0], levels(matrix)
+    words = "Eleven har ADHD och behöver stöd"
+    ref = f"assessments.grid:{matrix.pk}"
+    # When the teacher saves one pupil's comment, then (as the first cell of the next save)
+    # another pupil's with the same words, each acknowledged
+    for pupil in ("p5a_1", "p5a_2"):
+        cell = CellInput(world.people[pupil].pk, row, level["E"], words)
+        grid_save(actor=actor, matrix=matrix, cells=[cell], acknowledged_text_guard=True)
+    # And saves the first pupil's comment again with a word more (an autosave)
+    cell = CellInput(world.people["p5a_1"].pk, row, level["E"], words + ".")
+    grid_save(actor=actor, matrix=matrix, cells=[cell], acknowledged_text_guard=True)
+    # Then there are two acknowledgements: one per pupil's comment
+    assert Acknowledgement.objects.filter(document_ref=ref).count() == 2
+
+
 def test_the_history_is_append_only(world: World, matrix: AssessmentMatrix) -> None:
     actor = actor_for(world.users["teacher_5a"])
     grid_save(

@@ -8,7 +8,14 @@ from django.test import Client
 from django_tenants.utils import schema_context
 
 from access.readlog.models import AccessLogEntry
-from documentation.talks.models import IUP, DevelopmentTalk, DocumentVersion, TalkTemplate
+from documentation.talks.models import (
+    IUP,
+    DevelopmentTalk,
+    DocumentVersion,
+    TalkAgreement,
+    TalkTemplate,
+)
+from documentation.textguard.models import Acknowledgement
 from tests.access.http import signed_in_client
 from tests.access.world import World, build_world
 from tests.conftest import TENANT_A, TENANT_B
@@ -239,3 +246,34 @@ def test_reading_a_talk_writes_one_read_log_entry(world: World) -> None:
     assert [(e.pupil_ids, e.relations) for e in entries] == [
         ([world.people["p5a_1"].pk], {str(world.people["p5a_1"].pk): "teacher"})
     ]
+
+
+def test_each_agreement_with_findings_is_acknowledged_on_its_own(world: World) -> None:
+    # Given a talk with two agreements that use the same value-laden word
+    teacher = client_for(world, "teacher_5a")
+    talk = create_talk(teacher, world.people["p5a_1"].pk)
+    url = f"/api/v1/talks/{talk['id']}/agreements"
+    lazy = {"text": "Sluta vara lat på lektionerna.", "responsible": "pupil"}
+    refused = teacher.post(url, lazy, content_type="application/json")
+    assert (refused.status_code, refused.json()["code"]) == (422, "text_guard")
+    with schema_context(TENANT_A.slug):
+        assert list(TalkAgreement.objects.values_list("text", flat=True)) == []
+    # When both are added with the acknowledgement, and the first is followed up likewise
+    first = teacher.post(url, {**lazy, "acknowledge": True}, content_type="application/json")
+    second = teacher.post(url, {**lazy, "acknowledge": True}, content_type="application/json")
+    assert (first.status_code, second.status_code) == (201, 201)
+    followed = teacher.post(
+        f"{url}/{first.json()['id']}/follow-up",
+        {"note": "Fortfarande lat.", "acknowledge": True}, content_type="application/json",
+    )  # fmt: skip
+    assert followed.status_code == 200, followed.content
+    # Then each agreement counts once in the statistics, the follow-up again
+    with schema_context(TENANT_A.slug):
+        refs = sorted(Acknowledgement.objects.values_list("document_ref", "value_judgement"))
+    assert refs == sorted(
+        [
+            (f"talks.agreement:{first.json()['id']}", 1),
+            (f"talks.agreement:{first.json()['id']}", 1),
+            (f"talks.agreement:{second.json()['id']}", 1),
+        ]
+    )
