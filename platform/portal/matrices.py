@@ -364,7 +364,11 @@ def matrix_archive_view(request: HttpRequest, matrix_id: int) -> HttpResponse:
 @portal_view
 @require_POST
 def matrix_delete_view(request: HttpRequest, matrix_id: int) -> HttpResponse:
+    confirmed = request.POST.get("confirm") == "on"  # the form's required box (no undo)
+
     def delete(actor: Actor, matrix: AssessmentMatrix) -> str:
+        if not confirmed:
+            raise InvalidInput(_("Tick the box to confirm that the draft is deleted."))
         matrix_delete(actor=actor, matrix=matrix)
         return reverse("portal:matrices")
 

@@ -351,12 +351,18 @@ def test_archiving_a_published_matrix_and_deleting_a_draft(world: World) -> None
         published = matrix_make(world.users["teacher_5a"], title="Publicerad")
         draft = matrix_make(world.users["teacher_5a"], title="Utkast", published=False)
     teacher = client_for(world, "teacher_5a")
+    confirmed = {"confirm": "on"}
     # When the teacher deletes the published one, it is refused (archived instead)
-    refused = teacher.post(f"/matrices/{published.pk}/delete/", follow=True)
+    refused = teacher.post(f"/matrices/{published.pk}/delete/", confirmed, follow=True)
     assert "A published matrix is frozen" in refused.content.decode()
-    # When the teacher archives it and deletes the draft
+    # When the teacher deletes the draft without ticking the confirmation, nothing is deleted
+    unconfirmed = teacher.post(f"/matrices/{draft.pk}/delete/", follow=True)
+    assert "Tick the box to confirm that the draft is deleted." in unconfirmed.content.decode()
+    with schema_context(TENANT_A.slug):
+        assert AssessmentMatrix.objects.filter(pk=draft.pk).exists()
+    # When the teacher archives the published one and deletes the draft, confirmed
     assert teacher.post(f"/matrices/{published.pk}/archive/").status_code == 302
-    assert teacher.post(f"/matrices/{draft.pk}/delete/")["Location"] == "/matrices/"
+    assert teacher.post(f"/matrices/{draft.pk}/delete/", confirmed)["Location"] == "/matrices/"
     # Then the draft is gone and the archived matrix is listed under archived only
     with schema_context(TENANT_A.slug):
         assert list(AssessmentMatrix.objects.values_list("title", flat=True)) == ["Publicerad"]
@@ -379,7 +385,7 @@ def test_someone_elses_draft_is_not_found_and_nothing_changes(world: World) -> N
     assert colleague.get(f"/matrices/{draft.pk}/").status_code == 404
     data = form("Kapad", ["E"], [("X", [""])], op="publish")
     assert colleague.post(f"/matrices/{draft.pk}/", data).status_code == 404
-    assert colleague.post(f"/matrices/{draft.pk}/delete/").status_code == 404
+    assert colleague.post(f"/matrices/{draft.pk}/delete/", {"confirm": "on"}).status_code == 404
     # And archiving a colleague's published matrix is refused
     colleague.post(f"/matrices/{published.pk}/archive/")
     # Then nothing changed; the list shows the published matrix, not the draft
@@ -406,7 +412,7 @@ def test_pupils_guardians_and_other_municipalities_get_404(world: World, tenant_
     # A teacher of another municipality does not find A's matrix
     other = signed_in_client(TENANT_B.domain, TENANT_B.slug, world_b.users["teacher_5a"])
     assert other.get(f"/matrices/{draft.pk}/").status_code == 404
-    assert other.post(f"/matrices/{draft.pk}/delete/").status_code == 404
+    assert other.post(f"/matrices/{draft.pk}/delete/", {"confirm": "on"}).status_code == 404
     assert stored() == before
 
 
