@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Max, Q, QuerySet
 
 from integrations.models import (
     ImportIssue,
@@ -88,6 +88,9 @@ class ImportHistory:
     has_baseline: bool  # a full API run succeeded and left checkpoints for incremental reads
     last_full_at: dt.datetime | None  # the newest full API run (not a dry run), any outcome
     last_run_at: dt.datetime | None  # the newest API run (full or incremental, not a dry run)
+    # The newest admission from the quarantine: the admitted person comes with a full run only
+    # (an incremental read does not send an unchanged person again).
+    last_admitted_at: dt.datetime | None = None
 
 
 def import_history_get() -> ImportHistory:
@@ -103,4 +106,5 @@ def import_history_get() -> ImportHistory:
         has_baseline=baseline,
         last_full_at=last_full.created_at if last_full else None,
         last_run_at=last_run.created_at if last_run else None,
+        last_admitted_at=QuarantinedPerson.objects.aggregate(at=Max("admitted_at"))["at"],
     )

@@ -15,6 +15,9 @@ Rules (times are the municipality's local time, Europe/Stockholm):
   the same minute) until ``FULL_WINDOW`` later, once per night: any full API run created since
   that night's start counts, whatever its outcome (a failing register is retried the next
   night, not every minute; incremental runs continue meanwhile).
+- A person admitted from the quarantine since the newest full API run: a full run at once (the
+  person comes only with a full read; any outcome counts, so a failing register is not read in
+  full every minute).
 - Otherwise an incremental run is due when the newest API run (full or incremental) is at least
   ``incremental_every_minutes`` old; 0 turns incremental runs off.
 """
@@ -80,6 +83,10 @@ def scheduled_import_due(
         if history.last_full_at is None or history.last_full_at <= now - retry_after:
             return Due.FULL
         return None
+    if history.last_admitted_at is not None and (
+        history.last_full_at is None or history.last_full_at < history.last_admitted_at
+    ):
+        return Due.FULL  # brings in who was admitted from the quarantine, once
     night = _night_start(now, settings)
     if night <= now < night + FULL_WINDOW and (
         history.last_full_at is None or history.last_full_at < night

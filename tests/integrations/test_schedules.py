@@ -4,6 +4,7 @@ and the reaper that ends or restarts runs whose worker died."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +22,7 @@ from integrations import tasks
 from integrations.models import (
     ImportRun,
     ImportStatus,
+    QuarantinedPerson,
     RegisterCheckpoint,
     RegisterConnection,
 )
@@ -84,6 +86,26 @@ SYNCED = ImportHistory(
             Due.INCREMENTAL,
         ),
         (at(11, 3), SETTINGS, ImportHistory(False, True, at(11, 2, 1), at(11, 2, 55)), None),
+        # A person admitted from the quarantine after the newest full run: a full run at once
+        # (the incremental one would not be due yet), and only once
+        (
+            at(10, 12),
+            SETTINGS,
+            ImportHistory(False, True, at(10, 2), at(10, 11, 50), at(10, 11, 55)),
+            Due.FULL,
+        ),
+        (
+            at(10, 12),
+            SETTINGS,
+            ImportHistory(False, True, at(10, 11, 58), at(10, 11, 58), at(10, 11, 55)),
+            None,
+        ),
+        (
+            at(10, 12),
+            SETTINGS,
+            ImportHistory(True, True, at(10, 2), at(10, 11, 50), at(10, 11, 55)),
+            None,
+        ),
         # The municipality's minute within the hour
         (at(11, 2, 29), ScheduleSettings(True, "ss12000-api", 0, 2, 30), SYNCED, None),
         (at(11, 2, 30), ScheduleSettings(True, "ss12000-api", 0, 2, 30), SYNCED, Due.FULL),
@@ -163,6 +185,41 @@ def test_after_a_baseline_an_incremental_run_follows_when_due(tenant_a: Municipa
         # Then an incremental run is queued, and only one
         assert run is not None
         assert (run.incremental, run.trigger, run.source) == (True, "schedule", "ss12000-api")
+        assert scheduled_import_start(now=when) is None
+
+
+def test_an_admission_from_the_quarantine_brings_a_full_run(
+    tenant_a: Municipality, tenant_b: Municipality
+) -> None:
+    connect(TENANT_A.slug, incremental_every_minutes=15, full_sync_hour=2)
+    connect(TENANT_B.slug, incremental_every_minutes=15, full_sync_hour=2)
+    when = at(10, 12)
+    for schema in (TENANT_A.slug, TENANT_B.slug):
+        with schema_context(schema):
+            # Given a baseline and an incremental run 5 minutes ago (the next is not due)
+            for minutes, incremental in ((120, False), (5, True)):
+                run = import_run_create(
+                    source="ss12000-api", trigger="schedule", incremental=incremental,
+                    enqueue=False,
+                )  # fmt: skip
+                ImportRun.objects.filter(pk=run.pk).update(
+                    status=ImportStatus.SUCCEEDED, created_at=when - dt.timedelta(minutes=minutes)
+                )
+            RegisterCheckpoint.objects.create(entity="person", modified_after=when)
+    # And in Ale, an administrator admitted a protected person a minute ago
+    with schema_context(TENANT_A.slug):
+        QuarantinedPerson.objects.create(
+            source_id=uuid.uuid4(), given_name="Sam", family_name="Skyddad",
+            security_marking="Sekretessmarkering", admitted_at=when - dt.timedelta(minutes=1),
+        )  # fmt: skip
+        # When the scheduler decides in Ale: a full run, once
+        run = scheduled_import_start(now=when)
+        assert run is not None
+        assert (run.incremental, run.trigger) == (False, "schedule")
+        ImportRun.objects.filter(pk=run.pk).update(status=ImportStatus.SUCCEEDED, created_at=when)
+        assert scheduled_import_start(now=when + dt.timedelta(minutes=1)) is None
+    # And in Borås, without an admission, nothing yet
+    with schema_context(TENANT_B.slug):
         assert scheduled_import_start(now=when) is None
 
 
