@@ -1,9 +1,12 @@
 """What the pupil page shows besides the pupil's name: per subject the written assessments of
-the IUPs, the talks with their answers and agreed actions, and the child switcher.
+the IUPs, the summative assessments against the knowledge requirements (per matrix), the talks
+with their answers and agreed actions, and the child switcher.
 
 The talks and IUPs come from the talks selectors, already narrowed by access.documents: staff
 with a relation see drafts (marked "staff only" in the template), the pupil and their guardians
-see published items only. This module only arranges them.
+see published items only. The summative assessments come from the assessments app's selector,
+which applies the same policy and the municipality's choice whether families see assessments
+against Skolverket's own matrices. This module only arranges them.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from access.policy import Actor, family_children
+from documentation.assessments.models import AssessmentMatrix, SummativeAssessment
+from documentation.assessments.selectors import pupil_assessments
 from documentation.talks.models import IUP, DevelopmentTalk
 from portal.talk_common import pupil_subject_codes, subject_names
 from portal.talk_editor import talk_qa
@@ -54,5 +59,19 @@ def pupil_page_sections(
     return {
         "subjects": subjects,
         "subject_names": names,
+        "matrix_assessments": matrix_sections(actor, pupil),
         "children": children if len(children) > 1 else [],
     }
+
+
+def matrix_sections(actor: Actor, pupil: Person) -> list[dict[str, Any]]:
+    """The pupil's summative assessments the actor may read, one section per matrix (by title),
+    its rows in the matrix's order. A cell cleared to no level still shows its comment."""
+    try:
+        found = pupil_assessments(actor, pupil.pk)
+    except Person.DoesNotExist:  # the page's own lookup allowed the pupil; nothing to show
+        return []
+    sections: dict[int, tuple[AssessmentMatrix, list[SummativeAssessment]]] = {}
+    for assessment in found.assessments:
+        sections.setdefault(assessment.matrix_id, (assessment.matrix, []))[1].append(assessment)
+    return [{"matrix": matrix, "assessments": rows} for matrix, rows in sections.values()]
