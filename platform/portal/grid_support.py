@@ -22,7 +22,7 @@ from django.utils.translation import gettext_noop
 
 from access.policy import Actor
 from documentation.assessments.errors import InvalidInput
-from documentation.assessments.models import AssessmentMatrix, MatrixLevel
+from documentation.assessments.models import AssessmentMatrix, MatrixLevel, MatrixRow
 from documentation.assessments.selectors import (
     GridView,
     author_name,
@@ -30,7 +30,7 @@ from documentation.assessments.selectors import (
     matrix_list,
 )
 from documentation.assessments.services.grid import CellConflict, CellInput
-from register.models import Activity, Group
+from register.models import Activity, Group, Person
 from register.models.base import current_q
 
 # Keys that set a level, in level order: 1-9, then 0 for a tenth level (MAX_LEVELS is 10).
@@ -263,9 +263,20 @@ def conflict_sentences(
     grid: GridView, conflicts: list[CellConflict], attempted: Mapping[tuple[int, int], int | None]
 ) -> dict[tuple[int, int], str]:
     """The conflict notice's sentence per cell: who changed it to what, and what was not saved."""
-    pupils = {p.pk: f"{p.given_name} {p.family_name}" for p in grid.pupils}
-    rows = {r.pk: row_label(r.aspect) for r in grid.rows}
-    labels = {level.pk: level.label for level in grid.levels}
+    return conflicts_in_words(grid.pupils, grid.rows, grid.levels, conflicts, attempted)
+
+
+def conflicts_in_words(
+    pupil_list: Iterable[Person],
+    row_list: Iterable[MatrixRow],
+    level_list: Iterable[MatrixLevel],
+    conflicts: list[CellConflict],
+    attempted: Mapping[tuple[int, int], int | None],
+) -> dict[tuple[int, int], str]:
+    """``conflict_sentences`` for any pupils, rows and levels (the one-pupil page's too)."""
+    pupils = {p.pk: f"{p.given_name} {p.family_name}" for p in pupil_list}
+    rows = {r.pk: row_label(r.aspect) for r in row_list}
+    labels = {level.pk: level.label for level in level_list}
     no_level = _("no level")
     sentences = {}
     for conflict in conflicts:

@@ -14,13 +14,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from access.documents import staff_groups
 from access.policy import Actor, family_children
 from documentation.assessments.models import AssessmentMatrix, SummativeAssessment
 from documentation.assessments.selectors import pupil_assessments
 from documentation.talks.models import IUP, DevelopmentTalk
+from portal.grid_support import matrices_by_group
 from portal.talk_common import pupil_subject_codes, subject_names
 from portal.talk_editor import talk_qa
-from register.models import Person
+from register.models import Group, GroupMembership, Person
 
 
 def subject_sections(
@@ -60,6 +62,7 @@ def pupil_page_sections(
         "subjects": subjects,
         "subject_names": names,
         "matrix_assessments": matrix_sections(actor, pupil),
+        "assessable_matrices": assessable_matrices(actor, pupil) if is_staff else [],
         "children": children if len(children) > 1 else [],
     }
 
@@ -75,3 +78,17 @@ def matrix_sections(actor: Actor, pupil: Person) -> list[dict[str, Any]]:
     for assessment in found.assessments:
         sections.setdefault(assessment.matrix_id, (assessment.matrix, []))[1].append(assessment)
     return [{"matrix": matrix, "assessments": rows} for matrix, rows in sections.values()]
+
+
+def assessable_matrices(actor: Actor, pupil: Person) -> list[AssessmentMatrix]:
+    """The open matrices a member of staff assesses the pupil on: those of the pupil's current
+    groups the actor documents, as the class grid offers them (``matrices_by_group``)."""
+    groups = Group.objects.filter(
+        pk__in=staff_groups(actor),
+        id__in=GroupMembership.objects.current(actor.on).filter(person=pupil).values("group_id"),
+    )
+    found: dict[int, AssessmentMatrix] = {}
+    for matrices in matrices_by_group(actor, groups).values():
+        for matrix in matrices:
+            found.setdefault(matrix.pk, matrix)
+    return sorted(found.values(), key=lambda m: (m.title.casefold(), m.pk))

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from portal import grid, iups, pupils, talk_agreements, talks, views
+from portal import grid, iups, pupil_assessment, pupils, talk_agreements, talks, views
 
 app_name = "portal"
 
@@ -45,6 +45,11 @@ urlpatterns = [
     path("iups/<int:iup_id>/publish/", iups.iup_publish_page, name="iup-publish"),
     # The whole-class assessment grid (portal/grid.py)
     path("grids/", grid.grids_page, name="grids"),
+    path(
+        "pupils/<int:pupil_id>/assessments/<int:matrix_id>/",
+        pupil_assessment.pupil_assessment_page,
+        name="pupil-assessment",
+    ),
     path("groups/<int:group_id>/grid/<int:matrix_id>/", grid.grid_page, name="grid"),
     path(
         "groups/<int:group_id>/grid/<int:matrix_id>/save/",

@@ -336,12 +336,27 @@ def _grid_page_path(world: World) -> str:
     return f"/groups/{world.groups['8B'].pk}/grid/{matrix.pk}/"
 
 
+def _pupil_assessment_path(world: World) -> str:
+    from tests.documentation.assessments.factories import matrix_make
+
+    with schema_context(TENANT_A.slug):
+        matrix = matrix_make(world.users["teacher_5a"])
+    return f"/pupils/{world.people['p5a_1'].pk}/assessments/{matrix.pk}/"
+
+
 HTML_PUPIL_DATA.update(
     {
         "groups/<int:group_id>/grid/<int:matrix_id>/": (
             "principal_norra",
             _grid_page_path,
             lambda w: w.pupil_ids("p8b_1", "p8b_2"),
+        ),
+        # One pupil's assessments on a matrix (tests/portal/test_pupil_assessment_page.py):
+        # portal.assessments.pupil; its save is logged as the grid's.
+        "pupils/<int:pupil_id>/assessments/<int:matrix_id>/": (
+            "teacher_5a",
+            _pupil_assessment_path,
+            lambda w: w.pupil_ids("p5a_1"),
         ),
     }
 )

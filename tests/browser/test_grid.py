@@ -19,7 +19,7 @@ from accounts.models import User
 from documentation.assessments.models import AssessmentMatrix, MatrixLevel, MatrixRow
 from documentation.assessments.selectors import grid_read
 from documentation.assessments.services.grid import CellInput, grid_save
-from register.models import Group
+from register.models import Group, Person
 from tests.browser.conftest import Live
 from tests.browser.seed import SLUG
 from tests.browser.seed_grid import (
@@ -28,6 +28,7 @@ from tests.browser.seed_grid import (
     GRID_LEVELS,
     GRID_MATRIX,
     GRID_PUPILS,
+    GRID_ROWS,
     GRID_TEACHER,
 )
 from tests.browser.support import checked, click_through, submit_code, submit_sign_in, visit
@@ -182,3 +183,32 @@ def test_the_grid_works_on_a_phone(live: Live, teacher_page: Page) -> None:
     # The page itself does not scroll sideways: the grid scrolls in its own region
     width = teacher_page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375, width
+
+
+def test_a_teacher_writes_one_pupils_comment_from_the_pupil_page(
+    live: Live, teacher_page: Page
+) -> None:
+    page = teacher_page
+    _group_id, matrix_id, rows, levels = _ids()
+    given, family = GRID_PUPILS[-1]
+    with schema_context(SLUG):
+        pupil = Person.objects.get(given_name=given, family_name=family).pk
+    comment = "Skriver sammanhängande texter med tydlig struktur."
+    # Given the pupil's page, which offers the class's matrix to assess on (and, once the pupil
+    # is assessed on it, also links it from the matrix's table)
+    visit(page, live.url(f"/pupils/{pupil}/"))
+    link = page.locator(f'main ul a[href="/pupils/{pupil}/assessments/{matrix_id}/"]')
+    expect(link).to_have_text(GRID_MATRIX)
+    # When the teacher opens it and sets a level and a comment on the last aspect
+    click_through(page, link)
+    checked(page, shot="teacher-pupil-assessment")
+    page.locator(f"#level_{rows[-1]}").select_option(str(levels["A"]))
+    page.locator(f"#comment_{rows[-1]}").fill(comment)
+    click_through(page, page.get_by_role("button", name="Spara"))
+    # Then it is saved, and the pupil's page shows the level and the comment
+    expect(page.locator("main")).to_contain_text("Sparat.")
+    checked(page)
+    visit(page, live.url(f"/pupils/{pupil}/"), shot="teacher-pupil-with-assessments")
+    row = page.locator("#assessments-heading ~ section tbody tr").filter(has_text=GRID_ROWS[-1])
+    expect(row).to_contain_text("A")
+    expect(row).to_contain_text(comment)
