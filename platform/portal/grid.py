@@ -68,15 +68,21 @@ def _is_open(matrix: AssessmentMatrix) -> bool:
     return matrix.published_at is not None and matrix.archived_at is None
 
 
-def _logged_save(
-    request: HttpRequest, actor: Actor, matrix: AssessmentMatrix, cells: list[CellInput]
+def logged_grid_save(
+    request: HttpRequest,
+    actor: Actor,
+    matrix: AssessmentMatrix,
+    cells: list[CellInput],
+    *,
+    acknowledged: bool = False,
 ) -> GridSaveResult:
     """grid_save, with the read-log entry for its answer (pupils, colleagues' values) written
-    last inside the save's transaction, as the API does."""
+    last inside the save's transaction, as the API does. Also the pupil assessment page's."""
     return grid_save(
         actor=actor,
         matrix=matrix,
         cells=cells,
+        acknowledged_text_guard=acknowledged,
         before_commit=lambda saved: log_read(
             request,
             actor,
@@ -110,7 +116,7 @@ def grid_page(request: HttpRequest, group_id: int, matrix_id: int) -> HttpRespon
             if not cells:
                 messages.info(request, _("There were no changes to save."))
                 return redirect(here)
-            result = _logged_save(request, actor, matrix, cells)
+            result = logged_grid_save(request, actor, matrix, cells)
         except (InvalidInput, MatrixNotOpen) as refused:
             error, status = refused.detail, 400 if isinstance(refused, InvalidInput) else 409
         if result is not None and not result.conflicts:
@@ -170,7 +176,7 @@ def grid_autosave(request: HttpRequest, group_id: int, matrix_id: int) -> JsonRe
         _matrix_id, _ack, cells = parse_grid_save(
             {"matrix": matrix.pk, "cells": body.get("cells") if isinstance(body, dict) else None}
         )
-        result = _logged_save(request, actor, matrix, cells)
+        result = logged_grid_save(request, actor, matrix, cells)
     except (ObjectDoesNotExist, DocumentAccessDenied):
         return _answer(_("Not saved: the page is no longer available to you."), 404)
     except (ValueError, ValidationError, InvalidInput):  # json's errors are ValueErrors

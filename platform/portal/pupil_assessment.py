@@ -35,12 +35,8 @@ from documentation.assessments.models import (
     SummativeAssessment,
 )
 from documentation.assessments.selectors import matrix_for_grid
-from documentation.assessments.services.grid import (
-    MAX_COMMENT,
-    CellInput,
-    GridSaveResult,
-    grid_save,
-)
+from documentation.assessments.services.grid import MAX_COMMENT, CellInput
+from portal.grid import logged_grid_save
 from portal.grid_support import conflicts_in_words
 from portal.talk_common import actor_of, findings_by_field, log_read, portal_view
 from register.models import Person
@@ -94,7 +90,7 @@ def pupil_assessment_page(request: HttpRequest, pupil_id: int, matrix_id: int) -
         acknowledged = request.POST.get("acknowledge") == "1"
         try:
             posted = _cells_from_form(request.POST, pupil, rows, levels)
-            result = _save(request, actor, matrix, posted, acknowledged, relations)
+            result = logged_grid_save(request, actor, matrix, posted, acknowledged=acknowledged)
         except TextGuardRefused as refused:
             # grid_save names a comment by its cell's place in the request: one cell per row
             names = {f"cells.{i}.comment": f"comment_{row.pk}" for i, row in enumerate(rows)}
@@ -135,30 +131,6 @@ def pupil_assessment_page(request: HttpRequest, pupil_id: int, matrix_id: int) -
         "max_comment": MAX_COMMENT,
     }
     return render(request, "portal/pupil_assessment.html", context, status=code)
-
-
-def _save(
-    request: HttpRequest,
-    actor: Actor,
-    matrix: AssessmentMatrix,
-    cells: list[CellInput],
-    acknowledged: bool,
-    relations: dict[int, str],
-) -> GridSaveResult:
-    return grid_save(
-        actor=actor,
-        matrix=matrix,
-        cells=cells,
-        acknowledged_text_guard=acknowledged,
-        before_commit=lambda saved: log_read(
-            request,
-            actor,
-            saved.relations,
-            "portal.assessments.grid.save",
-            f"matrix:{matrix.pk}",
-            known=saved.relations or relations,
-        ),
-    )
 
 
 def _lines(
