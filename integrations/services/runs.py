@@ -7,28 +7,23 @@ A crash, a kill or an error leaves the previous register intact.
 
 from __future__ import annotations
 
-import datetime as dt
 import time
-import uuid
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
 from django.db import transaction
-from django.db.models import Count
 from django.utils import timezone
 
 from accounts.models import User
 from core.db import connection
 from core.tasks import enqueue_on_commit
 from integrations.models import (
-    ImportIssue,
     ImportPhase,
     ImportRun,
     ImportSource,
     ImportStatus,
     QuarantinedPerson,
-    RegisterCheckpoint,
     RegisterConnection,
 )
 from integrations.pipeline.accounts_sql import accounts_sync
@@ -42,6 +37,13 @@ from integrations.pipeline.bulk import (
 from integrations.pipeline.reader import Reader, ReadResult
 from integrations.pipeline.staging import Stage
 from integrations.records import Entity, SourceIssue
+from integrations.services.live_register import (
+    LIVE_MODELS,
+    ids_to_remap,
+    live_hashes,
+    live_modified,
+    live_persons,
+)
 from integrations.services.locks import (
     import_run_is_large,
     large_import_slot_release,
@@ -49,20 +51,18 @@ from integrations.services.locks import (
     tenant_import_lock_release,
     tenant_import_lock_try,
 )
+from integrations.services.run_record import (
+    checkpoints_store,
+    issues_store,
+    quarantined_store,
+    run_record,
+    run_update,
+)
 from integrations.services.sources import open_source
 from municipal.selectors import municipal_settings_get
-from register.models import Activity, Duty, Group, Organisation, Person
+from register.models import Person
 from register.models.base import today
 from register.models.choices import SecurityMarking
-
-LIVE_MODELS = {
-    Entity.ORGANISATION: Organisation,
-    Entity.PERSON: Person,
-    Entity.GROUP: Group,
-    Entity.DUTY: Duty,
-    Entity.ACTIVITY: Activity,
-}
-MAX_STORED_ISSUES = 10_000
 
 
 class ImportFailed(Exception):
@@ -162,12 +162,6 @@ def import_run_cancel(*, run: ImportRun) -> ImportRun:
     return run
 
 
-def _update(run: ImportRun, **fields: object) -> None:
-    for name, value in fields.items():
-        setattr(run, name, value)
-    ImportRun.objects.filter(pk=run.pk).update(**fields)
-
-
 def import_run_execute(*, run_id: int) -> ImportRun:
     """Runs an import to its end. Idempotent: a finished run is left as it is; a run picked up
     again after its worker died starts over (nothing of the earlier attempt was applied)."""
@@ -185,9 +179,9 @@ def import_run_execute(*, run_id: int) -> ImportRun:
             slot = large_import_slot_take()
             if slot is None:
                 # heartbeat_at: when a queued run was last nudged (the reaper's clock)
-                _update(run, phase=ImportPhase.WAITING_FOR_SLOT, heartbeat_at=timezone.now())
+                run_update(run, phase=ImportPhase.WAITING_FOR_SLOT, heartbeat_at=timezone.now())
                 raise ImportWaitingForSlot("every slot for large imports is taken")
-        _update(
+        run_update(
             run,
             status=ImportStatus.RUNNING,
             phase=ImportPhase.READING,
@@ -200,13 +194,13 @@ def import_run_execute(*, run_id: int) -> ImportRun:
     except ImportBusy:
         raise
     except ImportCancelled:
-        _update(run, status=ImportStatus.CANCELLED, finished_at=timezone.now())
+        run_update(run, status=ImportStatus.CANCELLED, finished_at=timezone.now())
     except Exception as error:  # the run records why; the task re-raises nothing (no retry)
         message = str(error) if isinstance(error, ImportFailed) else _describe(error)
         counts: dict[str, int] = {}
         if isinstance(error, ImportOverThreshold):
-            counts = _store_issues(run, error.issues)
-        _update(
+            counts = issues_store(run, error.issues)
+        run_update(
             run, status=ImportStatus.FAILED, failure=message, finished_at=timezone.now(), **counts
         )
     finally:
@@ -230,9 +224,9 @@ def _execute(run: ImportRun, stage: Stage) -> None:
     started = time.monotonic()
     stage.create()
     live = {
-        entity: _live_hashes(model) for entity, model in LIVE_MODELS.items() if model is not Person
+        entity: live_hashes(model) for entity, model in LIVE_MODELS.items() if model is not Person
     }
-    live[Entity.PERSON], civic_numbers = _live_persons()
+    live[Entity.PERSON], civic_numbers = live_persons()
     admitted = set(
         QuarantinedPerson.objects.filter(admitted_at__isnull=False).values_list(
             "source_id", flat=True
@@ -250,9 +244,9 @@ def _execute(run: ImportRun, stage: Stage) -> None:
             else SecurityMarking.NONE
         ),
         warn_markings_not_sent=run.source != ImportSource.CSV,
-        remap=_remap(),
+        remap=ids_to_remap(),
         live_civic_numbers=civic_numbers,
-        live_modified=_live_modified,
+        live_modified=live_modified,
     )
     opened = open_source(run)
     try:
@@ -272,7 +266,7 @@ def _execute(run: ImportRun, stage: Stage) -> None:
         raise ImportFailed(
             "The register changed since the dry run; run a new dry run and apply that."
         )
-    _update(run, phase=ImportPhase.APPLYING, percent=80, heartbeat_at=timezone.now())
+    run_update(run, phase=ImportPhase.APPLYING, percent=80, heartbeat_at=timezone.now())
     started = time.monotonic()
     try:
         with transaction.atomic():
@@ -293,95 +287,22 @@ def _execute(run: ImportRun, stage: Stage) -> None:
                 started = time.monotonic()
                 bulk_load_finish(bulk)
                 timings["apply"] = round(timings["apply"] + time.monotonic() - started, 3)
-            _quarantine(run, read)
+            quarantined_store(run, read)
             if not run.dry_run:
-                _checkpoints(opened, read)
-            _record(run, read, applied.issues, applied.held_back, accounts, timings, fingerprint)
+                checkpoints_store(opened, read)
+            run_record(run, read, applied.issues, applied.held_back, accounts, timings, fingerprint)
             if run.dry_run:
                 raise _DryRunRollback
     except _DryRunRollback:
         # Everything above was rolled back; keep the run's record of what it would have done.
-        _record(run, read, applied.issues, applied.held_back, accounts, timings, fingerprint)
-
-
-def _live_hashes(model: type) -> dict[uuid.UUID, str]:
-    # Plain SQL: the ORM's per-row work cost about 5 % of a no-change run.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT source_id, content_hash FROM {model._meta.db_table}"  # type: ignore[attr-defined]  # noqa: S608
-        )
-        return dict(cursor.fetchall())
-
-
-def _live_persons() -> tuple[dict[uuid.UUID, str], dict[uuid.UUID, str]]:
-    """Digests and civic numbers of the live persons, in one pass (Reader.live_civic_numbers:
-    unchanged persons are not mapped, their numbers still count for duplicates)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT source_id, content_hash, civic_no FROM register_person WHERE removed_at IS NULL"
-        )
-        rows = cursor.fetchall()
-    hashes = {source_id: digest for source_id, digest, _civic_no in rows}
-    return hashes, {source_id: civic_no for source_id, _digest, civic_no in rows if civic_no}
-
-
-def _remap() -> dict[Entity, set[uuid.UUID]] | None:
-    """Source ids whose items must be mapped even if unchanged (Reader.remap): those with issues
-    in the runs that made the register what it is, i.e. the applied runs back to the last full
-    one (an incremental run only reports what it read). None if those reports were cut at
-    MAX_STORED_ISSUES: then nothing is skipped, so that no warning goes missing."""
-    runs = []
-    for run in ImportRun.objects.filter(status=ImportStatus.SUCCEEDED, dry_run=False).order_by(
-        "-finished_at"
-    ):
-        runs.append(run)
-        if not run.incremental:
-            break
-    stored = dict(
-        ImportIssue.objects.filter(run__in=runs)
-        .values("run")
-        .annotate(n=Count("id"))
-        .values_list("run", "n")
-    )
-    if any(stored.get(r.pk, 0) < r.error_count + r.warning_count for r in runs):
-        return None
-    remap: dict[Entity, set[uuid.UUID]] = {entity: set() for entity in Entity}
-    rows = (
-        ImportIssue.objects.filter(run__in=runs, entity__in=[e.value for e in Entity])
-        .exclude(source_id="")
-        .values_list("entity", "source_id")
-        .distinct()
-    )
-    for entity, source_id in rows:
-        try:
-            remap[Entity(entity)].add(uuid.UUID(source_id))
-        except ValueError:
-            continue  # not an id of a row (e.g. a CSV line's key): nothing to skip anyway
-    return remap
-
-
-def _live_modified(entity: Entity, source_ids: set[uuid.UUID], among: bool) -> dt.datetime | None:
-    """The latest ``source_modified`` of the live rows among ``source_ids`` or, with ``among``
-    False, of the others (Reader.live_modified)."""
-    model = LIVE_MODELS[entity]
-    condition = "source_id = ANY(%s)" if among else "NOT (source_id = ANY(%s))"
-    if model is Person:
-        condition += " AND removed_at IS NULL"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT max(source_modified) FROM {model._meta.db_table}"  # noqa: S608 - a model's table
-            f" WHERE {condition}",
-            [list(source_ids)],
-        )
-        value: dt.datetime | None = cursor.fetchone()[0]
-    return value
+        run_record(run, read, applied.issues, applied.held_back, accounts, timings, fingerprint)
 
 
 def _progress(run: ImportRun, expected: int) -> Callable[[int], None]:
     def report(records: int) -> None:
         percent = min(75, 1 + int(74 * records / expected))
         cancelled = ImportRun.objects.filter(pk=run.pk, cancel_requested=True).exists()
-        _update(run, percent=percent, heartbeat_at=timezone.now())
+        run_update(run, percent=percent, heartbeat_at=timezone.now())
         if cancelled:
             raise ImportCancelled
 
@@ -415,87 +336,3 @@ def _refresh_statistics() -> None:
 
 def _anything_changed(read: ReadResult) -> bool:
     return any(c.new or c.changed or c.gone for c in read.counts.values())
-
-
-def _quarantine(run: ImportRun, read: ReadResult) -> None:
-    """Creates or updates the quarantined persons of this run (one upsert per 2,000; one
-    update_or_create each took seconds for the 1,100 of a large municipality)."""
-    QuarantinedPerson.objects.bulk_create(
-        [
-            QuarantinedPerson(
-                source_id=source_id,
-                given_name=person.given_name,
-                family_name=person.family_name,
-                security_marking=person.security_marking,
-                last_seen_run=run,
-            )
-            for source_id, person in read.quarantine.items()
-        ],
-        batch_size=2000,
-        update_conflicts=True,
-        unique_fields=["source_id"],
-        update_fields=["given_name", "family_name", "security_marking", "last_seen_run"],
-    )
-
-
-def _checkpoints(opened: object, read: ReadResult) -> None:
-    api = getattr(opened, "api", None)
-    marks: dict[str, dt.datetime] = (
-        {e.value: value for e, value in api.checkpoints.items()} if api else read.latest_modified
-    )
-    for entity, value in marks.items():
-        RegisterCheckpoint.objects.update_or_create(
-            entity=entity, defaults={"modified_after": value}
-        )
-
-
-def _store_issues(run: ImportRun, issues: list[SourceIssue]) -> dict[str, int]:
-    """Replaces the run's stored issues; returns the run's error and warning counts."""
-    ImportIssue.objects.filter(run=run).delete()
-    ImportIssue.objects.bulk_create(
-        [
-            ImportIssue(
-                run=run,
-                severity=i.severity,
-                entity=i.entity.value if i.entity else "",
-                source_id=i.source_id[:64],
-                location=i.location[:200],
-                message=i.message[:500],
-            )
-            for i in issues[:MAX_STORED_ISSUES]
-        ],
-        batch_size=2000,
-    )
-    return {
-        "error_count": sum(1 for i in issues if i.severity == "error"),
-        "warning_count": sum(1 for i in issues if i.severity == "warning"),
-    }
-
-
-def _record(
-    run: ImportRun,
-    read: ReadResult,
-    apply_issues: list[SourceIssue],
-    held_back: int,
-    accounts: object,
-    timings: dict[str, float],
-    fingerprint: str,
-) -> None:
-    issues = [*read.issues, *apply_issues]
-    issue_counts = _store_issues(run, issues)
-    counts: dict[str, dict[str, int]] = {k: v.as_dict() for k, v in read.counts.items()}
-    counts["references"] = {"held_back": held_back}
-    if accounts is not None:
-        counts["accounts"] = dict(accounts.__dict__)
-    _update(
-        run,
-        counts=counts,
-        samples=read.samples if run.dry_run else {},
-        timings=timings,
-        diff_fingerprint=fingerprint,
-        **issue_counts,
-        status=ImportStatus.SUCCEEDED,
-        phase=ImportPhase.DONE,
-        percent=100,
-        finished_at=timezone.now(),
-    )

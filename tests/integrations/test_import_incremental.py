@@ -133,7 +133,6 @@ def test_references_to_a_protected_teacher_stay_held_back_in_an_incremental_run(
         server.set_municipality(tomorrow)
         changes = api_run(TENANT_A.slug, incremental=True)
     # Then the incremental run read the activity again, not the duty, and held its link back
-    print(changes.counts)
     assert changes.counts["activity"]["read"] >= 1
     assert changes.counts.get("duty", {}).get("read", 0) == 0
     assert unknown_references(TENANT_A.slug, changes) == []
