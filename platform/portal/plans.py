@@ -196,8 +196,15 @@ def plan_page(request: HttpRequest, plan_id: int) -> HttpResponse:
             raise DocumentAccessDenied
         return _read_only(request, actor, plan)
     status = ""
-    query = str(request.GET.get("q", ""))  # the picker's filter, without JavaScript
-    if request.method == "POST":
+    # The curriculum's filter words: posted with the form, or in a link to the editor
+    query = str((request.POST if request.method == "POST" else request.GET).get("q", ""))
+    if request.method == "POST" and request.POST.get("action") == "filter":
+        # The picker's filter without JavaScript: the form comes back as posted, unsaved
+        form = PlanForm(request.POST, initial={"subject_code": plan.subject_code})
+        picker = picker_for(plan, form, query)
+        findings: list[Finding] = []
+        status = _("Filtered. Your changes are not saved yet: save with the button.")
+    elif request.method == "POST":
         form = PlanForm(request.POST, initial={"subject_code": plan.subject_code})
         outcome = plan_form_save(actor, plan, form)
         if outcome.saved:

@@ -110,13 +110,16 @@ class Live:
     def pupil_path(self, name: str) -> str:
         return f"/pupils/{self.world.pupils[name]}/"
 
-    def new_context(self, *, phone: bool = False, state: Any = None) -> BrowserContext:
+    def new_context(
+        self, *, phone: bool = False, state: Any = None, javascript: bool = True
+    ) -> BrowserContext:
         options: dict[str, Any] = {
             # A Swedish browser, as the municipalities' staff and families have.
             "locale": "sv-SE",
             "timezone_id": "Europe/Stockholm",
             "viewport": PHONE if phone else DESKTOP,
             "storage_state": state,
+            "java_script_enabled": javascript,
         }
         if phone:
             options.update(is_mobile=True, has_touch=True, device_scale_factor=2)
@@ -172,13 +175,13 @@ def live(
 
 @pytest.fixture
 def open_page(live: Live) -> Iterator[Callable[..., Page]]:
-    """``open_page(role=None, phone=False)``: a new page in a new browser context, signed in as
-    ``role`` (see ROLES) or anonymous. Contexts are closed after the test."""
+    """``open_page(role=None, phone=False, javascript=True)``: a new page in a new browser
+    context, signed in as ``role`` (see ROLES) or anonymous. Contexts are closed after the test."""
     contexts: list[BrowserContext] = []
 
-    def _open(role: str | None = None, *, phone: bool = False) -> Page:
+    def _open(role: str | None = None, *, phone: bool = False, javascript: bool = True) -> Page:
         state = live.signed_in_state(role) if role else None
-        context = live.new_context(phone=phone, state=state)
+        context = live.new_context(phone=phone, state=state, javascript=javascript)
         contexts.append(context)
         return context.new_page()
 

@@ -142,3 +142,39 @@ def test_a_teacher_writes_and_publishes_a_plan_and_the_pupil_reads_it(
         visit(phone, live.url(f"/plans/{plan_id}/"))
         scroll_width, inner_width = phone.evaluate(FITS)
         assert scroll_width <= inner_width == 375, f"{role}: {scroll_width}px wide"
+
+
+def test_without_javascript_the_filter_keeps_what_was_typed_and_enter_saves(
+    live: Live, open_page: Callable[..., Page]
+) -> None:
+    # Given a teacher whose browser runs no JavaScript, on a new plan's editor (axe-core needs
+    # JavaScript: these pages are checked with it in the test above)
+    page = open_page("teacher", javascript=False)
+    page.goto(live.url(f"/groups/{live.world.groups['5A']}/"))
+    click_through(page, page.get_by_role("link", name="Pedagogiska planeringar"))
+    click_through(page, page.get_by_role("link", name="Ny planering"))
+    page.get_by_label("Titel").fill("Geometri utan skript")
+    page.get_by_label("Ämne").select_option(PLAN_SUBJECT)
+    click_through(page, page.get_by_role("button", name="Skapa planeringen"))
+    plan_path = path_of(page)
+    # When she writes the description (not saved: no autosave without JavaScript) and filters
+    page.get_by_label("Beskrivning").fill(DESCRIPTION)
+    page.locator("#picker-q").fill(PLAN_FILTER_REQUIREMENTS)
+    click_through(page, page.get_by_role("button", name="Filtrera"))
+    # Then the page comes back filtered, with her description still there, and says it is unsaved
+    assert path_of(page) == plan_path
+    expect(page.get_by_label("Beskrivning")).to_have_value(DESCRIPTION)
+    expect(page.get_by_label(REQUIREMENT_E)).to_be_visible()
+    expect(page.get_by_label(CONTENT)).to_be_hidden()
+    expect(page.locator("#page-status")).to_contain_text("inte sparade än")
+    with schema_context(SLUG):
+        plan = PedagogicalPlan.objects.get(title="Geometri utan skript")
+    assert plan.description_html == ""
+    # When she presses Enter in the title, as one does to send a form
+    with page.expect_navigation():
+        page.get_by_label("Titel").press("Enter")
+    # Then the plan is saved with the description (Enter is the save button, not the filter)
+    expect(page.locator(".messages")).to_contain_text("Sparat")
+    with schema_context(SLUG):
+        plan.refresh_from_db()
+    assert DESCRIPTION in plan.description_html

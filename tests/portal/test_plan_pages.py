@@ -267,11 +267,24 @@ def test_the_picker_filters_as_you_type_and_keeps_what_is_ticked(
         '<p id="picker-count" class="hint" role="status" hx-swap-oob="true">'
         "2 items shown.</p>" in html
     )
-    # And without JavaScript the same filter is a plain GET of the editor
+    # And without JavaScript the Filter button posts the plan's form as typed: the page comes
+    # back filtered, with the unsaved title and the ticks kept, and nothing is saved
+    title = stored(plan.pk).title
+    response = teacher.post(
+        f"/plans/{plan.pk}/",
+        editor_form(plan, title="Bråk och geometri", q="geometri", action="filter"),
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert checkbox(page, KR_E).startswith('<div class="check" hidden>')
+    assert "checked" in checkbox(page, CC_1)
+    assert 'name="q" value="geometri"' in page
+    assert 'value="Bråk och geometri"' in page
+    assert "Filtered. Your changes are not saved yet: save with the button." in page
+    assert (stored(plan.pk).title, stored(plan.pk).central_content_keys) == (title, [CC_1])
+    # And a link to the editor with the words shows it filtered
     page = teacher.get(f"/plans/{plan.pk}/?q=geometri").content.decode()
     assert checkbox(page, KR_E).startswith('<div class="check" hidden>')
-    assert 'name="q" form="picker-filter" value="geometri"' in page
-    assert stored(plan.pk).central_content_keys == [CC_1]  # filtering saves nothing
 
 
 def test_another_subject_drops_the_old_ticks_and_swaps_the_picker(
