@@ -105,7 +105,8 @@ def pupil_assessment_page(request: HttpRequest, pupil_id: int, matrix_id: int) -
                 return redirect(here)
             attempted = {(c.pupil_id, c.row_id): c.level_id for c in posted}
             conflicts = conflicts_in_words([pupil], rows, levels, result.conflicts, attempted)
-            posted = [c for c in posted if (c.pupil_id, c.row_id) not in conflicts]
+            # The other rows were saved (or unchanged): every row shows what is stored now
+            posted = []
             status = _("Conflict: see the notice above the form.")
     log_read(
         request,
@@ -140,9 +141,10 @@ def _lines(
     posted: list[CellInput],
     conflicts: dict[tuple[int, int], str],
 ) -> list[dict[str, Any]]:
-    """Per row: what is stored (level, comment, version, who and when), with what the teacher
-    sent shown instead where it was not saved (findings to look at), except where a colleague's
-    newer value conflicts: that is shown, with the version to overwrite it knowingly."""
+    """Per row: what is stored (level, comment, version, who and when), or, when nothing was
+    saved (findings to look at), what the teacher sent with the versions their page showed. After
+    a conflict ``posted`` is empty: the colleague's value shows, with the version to overwrite it
+    knowingly."""
     stored = {
         a.row_id: a
         for a in SummativeAssessment.objects.filter(matrix=matrix, pupil=pupil).select_related(

@@ -21,7 +21,7 @@ from integrations.synthetic.ss12000_json import write_file_bundle
 from register.models import Person
 from tenants.models import Municipality
 from tests.conftest import TENANT_A, TENANT_B
-from tests.integrations.test_import_slots import large_slots_taken_elsewhere
+from tests.integrations.workers import large_slots_taken_elsewhere
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -12,14 +12,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from django.db.models import Count
 from django_tenants.utils import schema_context
 
 from integrations.models import ImportPhase, ImportRun, ImportSource, ImportStatus
 from integrations.services.locks import (
-    LARGE_SLOT_LOCK_CLASS,
     import_run_is_large,
     large_import_slot_release,
     large_import_slot_take,
@@ -43,9 +41,9 @@ from tests.integrations.workers import (
     Worker,
     committed_imports,
     finished,
+    large_slots_taken_elsewhere,
     run_state,
 )
-from tests.worker import test_database_url as database_url
 
 
 @pytest.fixture(scope="module")
@@ -64,15 +62,6 @@ def town(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def size_of(folder: Path) -> int:
     return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
-
-
-@contextmanager
-def large_slots_taken_elsewhere(slots: int = 1) -> Iterator[None]:
-    """Another worker's sessions hold the first ``slots`` slots for large runs."""
-    with psycopg.connect(database_url(), autocommit=True) as other:
-        for slot in range(slots):
-            other.execute("SELECT pg_advisory_lock(%s, %s)", [LARGE_SLOT_LOCK_CLASS, slot])
-        yield
 
 
 def queued_run(schema: str, folder: Path, **options: Any) -> ImportRun:

@@ -25,6 +25,7 @@ from django_tenants.utils import schema_context
 
 from core.db import connection
 from integrations.models import ImportRun, ImportStatus
+from integrations.services.locks import LARGE_SLOT_LOCK_CLASS
 from integrations.services.runs import import_run_create, import_run_execute
 from tests.conftest import TENANT_A, TENANT_B
 from tests.worker import REPO_ROOT
@@ -198,3 +199,12 @@ def finished(schema: str, run_id: int) -> ImportRun:
         assert time.monotonic() < deadline, f"run still {run.status}/{run.phase}"
         time.sleep(0.1)
     return run
+
+
+@contextmanager
+def large_slots_taken_elsewhere(slots: int = 1) -> Iterator[None]:
+    """Another worker's sessions hold the first ``slots`` slots for large runs."""
+    with psycopg.connect(database_url(), autocommit=True) as other:
+        for slot in range(slots):
+            other.execute("SELECT pg_advisory_lock(%s, %s)", [LARGE_SLOT_LOCK_CLASS, slot])
+        yield

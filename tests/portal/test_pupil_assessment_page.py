@@ -158,17 +158,22 @@ def test_a_colleagues_change_meanwhile_is_a_conflict_and_is_kept(
             actor=actor_for(world.users["specped_5a"]), matrix=fresh,
             cells=[CellInput(pupil, rows[0], levels["A"], "Specialpedagogens bedömning.")],
         )  # fmt: skip
-    # When the teacher saves the page as it was shown
-    answer = client_for(world, "teacher_5a").post(
-        path(world, matrix), form(rows, r0=(levels["E"], "Min bedömning.", 0))
-    )
-    # Then the colleague's value stays, and the page names the conflict with their value shown
+    # When the teacher saves the page as it was shown, with a second row changed as well
+    sent = form(rows, r0=(levels["E"], "Min bedömning.", 0), r1=(levels["C"], "Andra raden.", 0))
+    answer = client_for(world, "teacher_5a").post(path(world, matrix), sent)
+    # Then the colleague's value stays and the other row is saved
     page = answer.content.decode()
     assert answer.status_code == 200
-    assert stored() == [(pupil, 0, "A", "Specialpedagogens bedömning.", 1)]
+    assert stored() == [
+        (pupil, 0, "A", "Specialpedagogens bedömning.", 1),
+        (pupil, 1, "C", "Andra raden.", 1),
+    ]
+    # And the page names the conflict, showing the colleague's value, and both rows with the
+    # versions now stored (a new submit overwrites neither by mistake)
     assert "Conflict: changed by someone else" in page
     assert ">Specialpedagogens bedömning.</textarea>" in page
     assert f'name="v_{rows[0]}" value="1"' in page
+    assert f'name="v_{rows[1]}" value="1"' in page
 
 
 def test_a_protected_pupil_the_grid_does_not_list_is_assessed_here(world: World) -> None:
